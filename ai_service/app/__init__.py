@@ -1,0 +1,86 @@
+"""The Flask application factory: validate configuration, load models once, register routes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from flask import Flask, Response, g, request
+
+from shared.logs import configure_logging, trace_id_from_headers
+from shared.models.base import utc_now
+
+from ..clients import firestore_client
+from ..config import Settings
+from ..nlu.baseline import BaselineAnalyzer
+from ..pipeline.chat import ChatPipeline, PipelineSettings, ReplyGenerator
+from .health import health
+from .push import push
+from .state import SERVICES_KEY, Services
+
+log = logging.getLogger("ai_service.request")
+
+
+def create_app(
+    settings: Settings | None = None, *, generator: ReplyGenerator | None = None
+) -> Flask:
+    """Build the app. Configuration errors raise here, so a bad deploy never becomes ready."""
+    settings = settings or Settings()  # values come from the environment
+    configure_logging(level=settings.log_level, project_id=settings.project_id)
+    app = Flask(__name__)
+    db = firestore_client(settings.project_id)
+    analyzer = BaselineAnalyzer()
+    if generator is None:
+        # Imported here: it pulls the LLM runtime, which tests that inject a generator never need.
+        from ..generation.factory import build_generator  # noqa: PLC0415
+
+        generator = build_generator(settings)
+    pipeline = ChatPipeline(
+        db=db,
+        analyzer=analyzer,
+        generator=generator,
+        settings=PipelineSettings(
+            lease=timedelta(seconds=settings.turn_lease_s),
+            stream_interval_s=settings.stream_min_interval_ms / 1000,
+            history_turns=settings.history_turns,
+        ),
+        clock=utc_now,
+    )
+    app.extensions[SERVICES_KEY] = Services(
+        settings=settings, db=db, analyzer=analyzer, chat=pipeline
+    )
+    app.register_blueprint(health)
+    app.register_blueprint(push)
+    _install_request_logging(app)
+    return app
+
+
+def _install_request_logging(app: Flask) -> None:
+    """One structured line per request, with the trace id Cloud Logging correlates on."""
+
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.monotonic()
+        g.trace = trace_id_from_headers(request.headers)
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "httpRequest": {
+                    "requestMethod": request.method,
+                    "requestUrl": request.path,
+                    "status": response.status_code,
+                    "latency": f"{time.monotonic() - g.get('started', time.monotonic()):.3f}s",
+                    "userAgent": request.headers.get("User-Agent", ""),
+                },
+                "trace": g.get("trace"),
+                **g.get("log_fields", {}),
+            },
+        )
+        return response

@@ -1,0 +1,27 @@
+"""What a running app holds: settings, clients and loaded models, built once in `create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from google.cloud import firestore
+
+from ..config import Settings
+from ..nlu.analysis import Analyzer
+from ..pipeline.chat import ChatPipeline
+
+SERVICES_KEY = "auraos"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    db: firestore.Client
+    analyzer: Analyzer
+    chat: ChatPipeline
+
+
+def services() -> Services:
+    found: Services = current_app.extensions[SERVICES_KEY]
+    return found

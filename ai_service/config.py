@@ -1,0 +1,36 @@
+"""Typed settings of ai_service, from `AURAOS_*` environment variables, validated at start-up."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Fails start-up (not the first request) when a value is missing or malformed."""
+
+    model_config = SettingsConfigDict(env_prefix="AURAOS_", frozen=True, extra="ignore")
+
+    project_id: str = Field(
+        min_length=1,
+        validation_alias=AliasChoices(
+            "AURAOS_PROJECT_ID", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT"
+        ),
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    turn_lease_s: int = Field(default=120, gt=0, le=3600)
+    max_turn_attempts: int = Field(default=3, gt=0, le=10)
+    stream_min_interval_ms: int = Field(default=150, ge=0, le=5000)
+    history_turns: int = Field(default=6, ge=0, le=50)
+    # Pub/Sub push authentication: both set -> every push must carry a valid OIDC token.
+    push_audience: str | None = None
+    push_service_account: str | None = None
+    require_push_auth: bool = False
+
+    @model_validator(mode="after")
+    def _push_auth_is_complete(self) -> Settings:
+        if self.require_push_auth and not (self.push_audience and self.push_service_account):
+            raise ValueError("push auth needs AURAOS_PUSH_AUDIENCE and AURAOS_PUSH_SERVICE_ACCOUNT")
+        return self

@@ -1,0 +1,110 @@
+"""Deterministic answers for what a small model gets wrong: time, date, arithmetic, weather.
+
+A skill answers from computation or the user's own data, never from the model's memory.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from shared.models.base import Frozen
+
+_BIN_OPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY_OPS: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.UAdd: operator.pos,
+    ast.USub: operator.neg,
+}
+_EXPRESSION = re.compile(r"[-+*/().\d\s^x×÷%]+")
+_MAX_EXPONENT = 100
+
+
+class SkillAnswer(Frozen):
+    skill: str
+    text: str
+
+
+class UnsafeExpression(ValueError):
+    """The text is not an expression we evaluate safely."""
+
+
+def _evaluate(node: ast.AST) -> float:
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return float(node.value)
+    if isinstance(node, ast.BinOp) and type(node.op) in _BIN_OPS:
+        left, right = _evaluate(node.left), _evaluate(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > _MAX_EXPONENT:
+            raise UnsafeExpression("exponent too large")
+        return float(_BIN_OPS[type(node.op)](left, right))
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY_OPS:
+        return float(_UNARY_OPS[type(node.op)](_evaluate(node.operand)))
+    raise UnsafeExpression("unsupported expression")
+
+
+def evaluate_arithmetic(text: str) -> tuple[str, float] | None:
+    """(expression, value) for the arithmetic in `text`, or None when there is none."""
+    candidates = [m.group().strip() for m in _EXPRESSION.finditer(text)]
+    candidates = [c for c in candidates if re.search(r"\d\s*[-+*/^x×÷%]\s*[\d(]", c)]
+    if not candidates:
+        return None
+    expression = max(candidates, key=len).rstrip("=? ")
+    python = expression.replace("^", "**").replace("×", "*").replace("x", "*").replace("÷", "/")
+    try:
+        value = _evaluate(ast.parse(python, mode="eval"))
+    except (UnsafeExpression, SyntaxError, ZeroDivisionError, OverflowError):
+        return None
+    if math.isnan(value) or math.isinf(value):
+        return None
+    return expression, value
+
+
+def _format_number(value: float) -> str:
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.6g}"
+
+
+def answer_with_skill(
+    *, intent: str, text: str, now: datetime, weather_configured: bool = False
+) -> SkillAnswer | None:
+    """A complete, correct answer when a skill covers the request; None hands it to the model."""
+    if intent == "arithmetic" or (intent == "out_of_scope" and evaluate_arithmetic(text)):
+        result = evaluate_arithmetic(text)
+        if result is not None:
+            expression, value = result
+            return SkillAnswer(skill="arithmetic", text=f"{expression} = {_format_number(value)}")
+        if intent == "arithmetic":
+            return SkillAnswer(
+                skill="arithmetic",
+                text="I couldn't evaluate that expression. Try something like 12 * (3 + 4).",
+            )
+    if intent == "time":
+        return SkillAnswer(
+            skill="time", text=f"It is {now:%H:%M} ({now.tzname() or 'UTC'}) right now."
+        )
+    if intent == "date":
+        return SkillAnswer(skill="date", text=f"Today is {now:%A, %d %B %Y}.")
+    if intent == "weather" and not weather_configured:
+        return SkillAnswer(
+            skill="weather",
+            text=(
+                "I have no live weather data, so I can't tell you the current weather or forecast. "
+                "A weather app or website will have up-to-date conditions for your location."
+            ),
+        )
+    return None

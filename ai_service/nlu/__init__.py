@@ -1,0 +1,1 @@
+"""Natural-language understanding: intent, entities and sentiment behind one interface."""

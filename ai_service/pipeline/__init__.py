@@ -1,0 +1,1 @@
+"""The chat turn pipeline: claim, understand, retrieve context, generate, stream, complete."""

@@ -1,0 +1,259 @@
+"""One chat turn: claim -> moderate -> understand -> skill or model -> stream -> complete."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from shared import paths
+from shared.errors import Transient
+from shared.events import ChatRequested
+from shared.models.chat import TurnError, TurnState, Usage
+
+from ..generation.base import (
+    ChatMessage,
+    GenerationRequest,
+    GenerationResult,
+    OnDelta,
+    ProviderError,
+    Role,
+)
+from ..generation.skills import answer_with_skill
+from ..nlu.analysis import Analysis, Analyzer
+from . import turns
+from .context import approx_tokens, extend_summary, load_context
+from .moderation import moderate
+
+log = logging.getLogger(__name__)
+
+SYSTEM_PROMPT = (
+    "You are Aura, the assistant inside AuraOS. Answer in one to three short sentences, plainly "
+    "and kindly. Never invent live or personal data (weather, news, prices, the user's calendar); "
+    "say you don't have it. If unsure, say so."
+)
+
+
+class ReplyGenerator(Protocol):
+    """The provider router, as the pipeline sees it."""
+
+    def generate(
+        self, request: GenerationRequest, on_delta: OnDelta, *, preferred_model: str | None
+    ) -> GenerationResult: ...
+
+    def cost(self, result: GenerationResult) -> float: ...
+
+
+class TurnOutcome(StrEnum):
+    COMPLETED = "completed"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not ours: duplicate delivery, racing worker, stale attempt, or lost claim
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSettings:
+    lease: timedelta
+    stream_interval_s: float
+    history_turns: int
+    history_token_budget: int = 1200
+    max_output_tokens: int = 200
+
+
+class ChatPipeline:
+    """Runs turns; holds the loaded models and clients (built once per process)."""
+
+    def __init__(
+        self,
+        *,
+        db: firestore.Client,
+        analyzer: Analyzer,
+        generator: ReplyGenerator,
+        settings: PipelineSettings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._db = db
+        self._analyzer = analyzer
+        self._generator = generator
+        self._settings = settings
+        self._clock = clock
+
+    def run(self, *, message: ChatRequested, event_id: str) -> TurnOutcome:
+        """Process one delivery of a ChatRequested message; safe to call any number of times."""
+        claim = turns.claim_turn(
+            db=self._db,
+            uid=message.uid,
+            cid=message.conversation_id,
+            turn_id=message.turn_id,
+            attempt=message.attempt,
+            event_id=event_id,
+            now=self._clock(),
+            lease=self._settings.lease,
+        )
+        if claim is None:
+            log.info("turn not claimable; skipping", extra={"turnId": message.turn_id})
+            return TurnOutcome.SKIPPED
+        try:
+            return self._answer(claim)
+        except ProviderError as error:
+            if error.retryable:
+                self._release(claim)
+                raise Transient(f"generation failed: {error.message}") from error
+            self._fail(claim, "generation-failed", "The assistant could not answer right now.")
+            return TurnOutcome.FAILED
+        except (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError) as error:
+            self._release(claim)
+            raise Transient("Firestore unavailable") from error
+
+    def _answer(self, claim: turns.Claim) -> TurnOutcome:
+        prompt = claim.turn.prompt
+        started = time.monotonic()
+        verdict = moderate(prompt)
+        if verdict is not None:
+            usage = Usage(
+                provider="moderation",
+                model=verdict.category,
+                input_tokens=0,
+                output_tokens=0,
+                latency_ms=0,
+            )
+            done = turns.complete_turn(
+                db=self._db,
+                claim=claim,
+                response=verdict.reply,
+                analysis={},
+                usage=usage,
+                state=TurnState.BLOCKED,
+                now=self._clock(),
+            )
+            return TurnOutcome.BLOCKED if done else TurnOutcome.SKIPPED
+        analysis = self._analyzer.analyze([prompt])[0]
+        now = self._clock()
+        skill = answer_with_skill(intent=analysis.intent.name, text=prompt, now=now)
+        if skill is not None:
+            result = GenerationResult(
+                text=skill.text,
+                provider="skills",
+                model=skill.skill,
+                input_tokens=approx_tokens(prompt),
+                output_tokens=approx_tokens(skill.text),
+            )
+            cost, summary = 0.0, None
+        else:
+            generated = self._generate(claim, analysis)
+            if generated is None:
+                return TurnOutcome.SKIPPED
+            result, summary = generated
+            cost = self._generator.cost(result)
+        usage = Usage(
+            provider=result.provider,
+            model=result.model,
+            input_tokens=result.input_tokens,
+            output_tokens=result.output_tokens,
+            latency_ms=int((time.monotonic() - started) * 1000),
+            cost=cost,
+        )
+        text = result.text.strip() or "Sorry, I have no answer to that."
+        if not turns.complete_turn(
+            db=self._db,
+            claim=claim,
+            response=text,
+            analysis=analysis.to_turn_fields(),
+            usage=usage,
+            state=TurnState.COMPLETED,
+            now=self._clock(),
+        ):
+            return TurnOutcome.SKIPPED
+        self._update_conversation(claim, summary, prompt=prompt, reply=text, usage=usage)
+        return TurnOutcome.COMPLETED
+
+    def _generate(
+        self, claim: turns.Claim, analysis: Analysis
+    ) -> tuple[GenerationResult, str | None] | None:
+        """Stream the model's reply into the turn; (result, conversation summary it saw), or None
+        when the claim was lost mid-way."""
+        context = load_context(
+            db=self._db,
+            uid=claim.uid,
+            cid=claim.cid,
+            turn_id=claim.turn_id,
+            max_turns=self._settings.history_turns,
+            token_budget=self._settings.history_token_budget,
+        )
+        system = SYSTEM_PROMPT + f" Today is {self._clock():%A %d %B %Y}."
+        if context.conversation.summary:
+            system += f"\nEarlier in this conversation:\n{context.conversation.summary}"
+        if analysis.intent.name != "out_of_scope":
+            system += f"\nThe user's request looks like: {analysis.intent.name}."
+        request = GenerationRequest(
+            system=system,
+            messages=(*context.history, ChatMessage(role=Role.USER, content=claim.turn.prompt)),
+            max_tokens=self._settings.max_output_tokens,
+        )
+        streamed: list[str] = []
+        state = {"last_write": 0.0, "lost": False}
+
+        def on_delta(piece: str) -> bool:
+            streamed.append(piece)
+            now = time.monotonic()
+            if now - state["last_write"] >= self._settings.stream_interval_s:
+                state["last_write"] = now
+                if not turns.stream_partial(
+                    db=self._db,
+                    claim=claim,
+                    response="".join(streamed),
+                    now=self._clock(),
+                    lease=self._settings.lease,
+                ):
+                    state["lost"] = True
+                    return False
+            return True
+
+        result = self._generator.generate(
+            request, on_delta, preferred_model=context.conversation.settings.model
+        )
+        return None if state["lost"] else (result, context.conversation.summary)
+
+    def _update_conversation(
+        self,
+        claim: turns.Claim,
+        known_summary: str | None,
+        *,
+        prompt: str,
+        reply: str,
+        usage: Usage,
+    ) -> None:
+        """Title is set when the turn was queued; here the summary, updatedAt and usage totals."""
+        ref = self._db.document(paths.conversation(claim.uid, claim.cid))
+        summary = known_summary
+        if summary is None:  # skills answer without loading context: read just the summary
+            summary = (ref.get(["summary"]).to_dict() or {}).get("summary")
+        ref.set(
+            {
+                "updatedAt": self._clock(),
+                "summary": extend_summary(summary, prompt=prompt, reply=reply),
+                "usage": {
+                    "turns": firestore.Increment(1),
+                    "inputTokens": firestore.Increment(usage.input_tokens),
+                    "outputTokens": firestore.Increment(usage.output_tokens),
+                    "cost": firestore.Increment(usage.cost),
+                },
+            },
+            merge=True,
+        )
+
+    def _fail(self, claim: turns.Claim, code: str, message: str) -> None:
+        turns.fail_turn(
+            db=self._db, claim=claim, error=TurnError(code=code, message=message), now=self._clock()
+        )
+
+    def _release(self, claim: turns.Claim) -> None:
+        """Give the turn back to the queue so Pub/Sub's redelivery can claim it again."""
+        turns.release_turn(db=self._db, claim=claim)

@@ -1,0 +1,1 @@
+"""AuraOS Cloud Functions: `handlers` adapt Firebase events to the typed `services`."""

@@ -1,0 +1,63 @@
+"""Typed configuration of the functions, read from the environment once, on first use."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from pydantic import Field, ValidationError
+
+from shared.errors import AuraError
+from shared.models.base import Frozen
+
+
+class ConfigurationError(AuraError):
+    """The deployment's environment is wrong; fail loudly at the first request."""
+
+
+class RateLimit(Frozen):
+    """A token bucket: `capacity` calls at once, refilled at `capacity / window_s` per second."""
+
+    capacity: int = Field(gt=0)
+    window_s: float = Field(gt=0)
+
+
+class FunctionsSettings(Frozen):
+    project_id: str = Field(min_length=1)
+    session_ttl_days: int = Field(default=30, gt=0)
+    app_check_enforced: bool = False
+    chat_rate_limit: RateLimit = RateLimit(capacity=20, window_s=60)
+    callable_rate_limit: RateLimit = RateLimit(capacity=60, window_s=60)
+    turn_lease_s: int = Field(default=120, gt=0)
+    max_turn_attempts: int = Field(default=3, gt=0)
+    publish_timeout_s: float = Field(default=10, gt=0)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes"}:
+        return True
+    if raw.lower() in {"0", "false", "no"}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {raw!r}")
+
+
+@functools.cache
+def settings() -> FunctionsSettings:
+    """The settings of this process; raises ConfigurationError naming what is wrong."""
+    project = os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT")
+    try:
+        return FunctionsSettings(
+            project_id=project or "",
+            app_check_enforced=_env_bool("AURAOS_APP_CHECK_ENFORCED", False),
+            chat_rate_limit=RateLimit(
+                capacity=int(os.environ.get("AURAOS_CHAT_RATE_CAPACITY", "20")),
+                window_s=float(os.environ.get("AURAOS_CHAT_RATE_WINDOW_S", "60")),
+            ),
+            max_turn_attempts=int(os.environ.get("AURAOS_MAX_TURN_ATTEMPTS", "3")),
+            turn_lease_s=int(os.environ.get("AURAOS_TURN_LEASE_S", "120")),
+        )
+    except (ValidationError, ValueError) as exc:
+        raise ConfigurationError(f"invalid functions configuration: {exc}") from exc

@@ -1,0 +1,1 @@
+"""The only modules that import firebase_functions: parse, authorise, call a service, map errors."""

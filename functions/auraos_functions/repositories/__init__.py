@@ -1,0 +1,1 @@
+"""Firestore access: the only modules that know document paths and transactions."""

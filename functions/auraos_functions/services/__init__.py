@@ -1,0 +1,1 @@
+"""Plain typed business logic, called by handlers with keyword-only arguments."""

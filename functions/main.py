@@ -1,0 +1,13 @@
+"""Entry point the Firebase CLI imports to discover functions: re-exports handlers only, no I/O."""
+
+from auraos_functions.handlers.auth import before_user_created, before_user_signed_in
+from auraos_functions.handlers.chat import on_dead_letter, on_turn_created
+from auraos_functions.handlers.profile import getProfile
+
+__all__ = [
+    "before_user_created",
+    "before_user_signed_in",
+    "getProfile",
+    "on_dead_letter",
+    "on_turn_created",
+]

@@ -1,0 +1,1 @@
+"""Typed documents and messages; each module covers one area of design.md's Firestore layout."""

@@ -1,0 +1,181 @@
+"""Conversations and chat turns (`users/{uid}/conversations/{cid}[/messages/{turnId}]`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from .base import Document, Frozen
+
+PROMPT_MAX_CHARS = 4000
+TITLE_MAX_CHARS = 120
+TURN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+Prompt = Annotated[str, StringConstraints(min_length=1, max_length=PROMPT_MAX_CHARS)]
+TurnId = Annotated[str, StringConstraints(pattern=TURN_ID_PATTERN)]
+ConversationId = Annotated[str, StringConstraints(pattern=TURN_ID_PATTERN)]
+
+
+class TurnState(StrEnum):
+    """QUEUED -> PROCESSING -> STREAMING -> COMPLETED | ERROR | BLOCKED; the owner sets RETRY."""
+
+    QUEUED = "QUEUED"
+    PROCESSING = "PROCESSING"
+    STREAMING = "STREAMING"
+    COMPLETED = "COMPLETED"
+    ERROR = "ERROR"
+    BLOCKED = "BLOCKED"
+    RETRY = "RETRY"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset({TurnState.COMPLETED, TurnState.ERROR, TurnState.BLOCKED})
+
+# Which state may follow which; the server refuses anything else.
+ALLOWED_TRANSITIONS: dict[TurnState, frozenset[TurnState]] = {
+    TurnState.QUEUED: frozenset({TurnState.PROCESSING, TurnState.ERROR, TurnState.BLOCKED}),
+    TurnState.PROCESSING: frozenset(
+        {
+            TurnState.STREAMING,
+            TurnState.COMPLETED,
+            TurnState.ERROR,
+            TurnState.BLOCKED,
+            TurnState.QUEUED,
+        }
+    ),
+    TurnState.STREAMING: frozenset({TurnState.COMPLETED, TurnState.ERROR, TurnState.QUEUED}),
+    TurnState.COMPLETED: frozenset({TurnState.RETRY}),
+    TurnState.ERROR: frozenset({TurnState.RETRY}),
+    TurnState.BLOCKED: frozenset({TurnState.RETRY}),
+    TurnState.RETRY: frozenset({TurnState.QUEUED}),
+}
+
+
+def can_transition(current: TurnState | None, target: TurnState) -> bool:
+    """True when `target` may follow `current` (a new turn has no state and may only be queued)."""
+    if current is None:
+        return target is TurnState.QUEUED
+    return target in ALLOWED_TRANSITIONS[current]
+
+
+class TurnError(Frozen):
+    """Why a turn failed, in words the user can read."""
+
+    code: str
+    message: str
+
+
+class TurnStatus(Document):
+    """The server-owned state of a turn; `event_id` and the lease make claims exclusive."""
+
+    state: TurnState
+    attempt: int = Field(default=0, ge=0)
+    event_id: str | None = None
+    lease_expires_at: datetime | None = None
+    start_time: datetime | None = None
+    complete_time: datetime | None = None
+    error: TurnError | None = None
+
+
+class IntentRank(Frozen):
+    name: str
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class Intent(Frozen):
+    """Rasa-style intent: the winner, its confidence and the runners-up."""
+
+    name: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    ranking: tuple[IntentRank, ...] = ()
+
+
+class Entity(Frozen):
+    """A span of the prompt: `text == prompt[start:end]`."""
+
+    type: str
+    text: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class SentimentLabel(StrEnum):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+
+
+class Sentiment(Frozen):
+    label: SentimentLabel
+    score: float = Field(ge=-1.0, le=1.0)
+
+
+class Usage(Frozen):
+    """What one generation cost and who served it."""
+
+    provider: str
+    model: str
+    input_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+    latency_ms: int = Field(ge=0)
+    cost: float = Field(default=0.0, ge=0.0)
+
+
+class TurnCreate(Frozen):
+    """What a client may write when it creates a turn (rules enforce the same shape)."""
+
+    prompt: Prompt
+
+
+class ChatTurn(Document):
+    """`.../messages/{turnId}`: the client writes `prompt` and `createTime`; the server the rest."""
+
+    prompt: Prompt
+    create_time: datetime
+    response: str | None = None
+    intent: Intent | None = None
+    entities: tuple[Entity, ...] = ()
+    sentiment: Sentiment | None = None
+    status: TurnStatus | None = None
+    usage: Usage | None = None
+
+
+class ConversationSettings(Frozen):
+    model: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class ConversationUsage(Frozen):
+    """Running totals over every completed turn of a conversation."""
+
+    turns: int = Field(default=0, ge=0)
+    input_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+    cost: float = Field(default=0.0, ge=0.0)
+
+
+class Conversation(Document):
+    """`users/{uid}/conversations/{cid}`."""
+
+    title: Annotated[str, StringConstraints(max_length=TITLE_MAX_CHARS)] | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    summary: str | None = None
+    turn_count: int = Field(default=0, ge=0)
+    usage: ConversationUsage = Field(default_factory=ConversationUsage)
+    settings: ConversationSettings = Field(default_factory=ConversationSettings)
+
+
+def title_from_prompt(prompt: str) -> str:
+    """A conversation title from its first prompt: one line, whole words, at most 60 characters."""
+    line = " ".join(prompt.split())
+    if len(line) <= 60:
+        return line
+    cut = line[:60].rsplit(" ", 1)[0] or line[:60]
+    return cut + "…"

@@ -1,0 +1,33 @@
+"""`recommendations/{uid}`: what the PWA shows in its recommendations panel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from .base import Document, Frozen
+
+
+class RecommendationSource(StrEnum):
+    """Which step of the fallback chain produced an item."""
+
+    PERSONAL = "personal"
+    SIMILAR = "similar"
+    POPULAR = "popular"
+    INTERESTS = "interests"
+
+
+class RecommendedItem(Frozen):
+    item_id: str
+    title: str
+    score: float
+    source: RecommendationSource
+
+
+class Recommendations(Document):
+    items: tuple[RecommendedItem, ...] = ()
+    model_version: str | None = None
+    updated_at: datetime
+    interactions_seen: int = Field(default=0, ge=0)

@@ -1,0 +1,77 @@
+"""User profile, consent and sign-in sessions (`users/{uid}`, `users/{uid}/sessions/{id}`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from .base import Document, Frozen
+
+DISPLAY_NAME_MAX = 80
+AVATAR_URL_MAX = 2048
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN)]
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX)
+]
+AvatarUrl = Annotated[str, StringConstraints(max_length=AVATAR_URL_MAX, pattern=r"^https://\S+$")]
+
+
+class Role(StrEnum):
+    """The custom-claim role that rules and functions authorise on."""
+
+    USER = "user"
+    ADMIN = "admin"
+
+
+class Consent(Frozen):
+    """What the user agreed to; analytics and personalisation are off until they say yes."""
+
+    analytics: bool = False
+    personalization: bool = False
+    updated_at: datetime | None = None
+
+
+class DeletionState(StrEnum):
+    """Progress of a delete-my-account request; lets a crashed deletion resume."""
+
+    PENDING = "PENDING"
+    DELETING = "DELETING"
+    DONE = "DONE"
+
+
+class UserProfile(Document):
+    """`users/{uid}`. The user may edit `display_name`, `avatar_url` and `consent` only."""
+
+    email: Email | None = None
+    display_name: DisplayName | None = None
+    avatar_url: AvatarUrl | None = None
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None = None
+    is_active: bool = True
+    role: Role = Role.USER
+    consent: Consent = Field(default_factory=Consent)
+    deletion: DeletionState | None = None
+
+
+class ProfileUpdate(Frozen):
+    """The fields `updateProfile` accepts; anything else is refused as an unknown field."""
+
+    display_name: DisplayName | None = None
+    avatar_url: AvatarUrl | None = None
+
+
+class UserSession(Document):
+    """`users/{uid}/sessions/{sessionId}`, created at sign-in; `expires_at` drives a TTL policy."""
+
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    user_agent: Annotated[str, StringConstraints(max_length=512)] | None = None
+    ip_address: Annotated[str, StringConstraints(max_length=64)] | None = None

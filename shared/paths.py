@@ -1,0 +1,78 @@
+"""Firestore paths, in one place, so rules, functions and ai_service agree on the layout."""
+
+from __future__ import annotations
+
+USERS = "users"
+SESSIONS = "sessions"
+CONVERSATIONS = "conversations"
+MESSAGES = "messages"
+STATS = "stats"
+ANALYTICS_EVENTS = "analytics_events"
+COUNTERS = "counters"
+SHARDS = "shards"
+RECOMMENDATIONS = "recommendations"
+SECURITY_ALERTS = "security_alerts"
+AUDIT_LOGS = "audit_logs"
+RATE_LIMITS = "rate_limits"
+CONFIG = "config"
+PROCESSED_EVENTS = "processed_events"
+DELETION_JOBS = "deletion_jobs"
+
+FLAGS_DOC = f"{CONFIG}/flags"
+
+
+def user(uid: str) -> str:
+    return f"{USERS}/{uid}"
+
+
+def session(uid: str, session_id: str) -> str:
+    return f"{user(uid)}/{SESSIONS}/{session_id}"
+
+
+def conversations(uid: str) -> str:
+    return f"{user(uid)}/{CONVERSATIONS}"
+
+
+def conversation(uid: str, cid: str) -> str:
+    return f"{conversations(uid)}/{cid}"
+
+
+def messages(uid: str, cid: str) -> str:
+    return f"{conversation(uid, cid)}/{MESSAGES}"
+
+
+def turn(uid: str, cid: str, turn_id: str) -> str:
+    return f"{messages(uid, cid)}/{turn_id}"
+
+
+def daily_stats(uid: str, day: str) -> str:
+    return f"{user(uid)}/{STATS}/{day}"
+
+
+def analytics_event(event_id: str) -> str:
+    return f"{ANALYTICS_EVENTS}/{event_id}"
+
+
+def counter_shard(counter: str, shard: int) -> str:
+    return f"{COUNTERS}/{counter}/{SHARDS}/{shard}"
+
+
+def recommendations(uid: str) -> str:
+    return f"{RECOMMENDATIONS}/{uid}"
+
+
+def rate_limit(uid: str) -> str:
+    return f"{RATE_LIMITS}/{uid}"
+
+
+def processed_event(key: str) -> str:
+    """Marker documents that make a trigger or push handler do its work once per idempotency key."""
+    return f"{PROCESSED_EVENTS}/{key}"
+
+
+def parse_turn(path: str) -> tuple[str, str, str]:
+    """(uid, cid, turnId) from a turn's document path; ValueError when it is not one."""
+    parts = path.strip("/").split("/")
+    if len(parts) != 6 or parts[0] != USERS or parts[2] != CONVERSATIONS or parts[4] != MESSAGES:
+        raise ValueError(f"not a chat turn path: {path!r}")
+    return parts[1], parts[3], parts[5]
