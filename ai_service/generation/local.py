@@ -1,0 +1,301 @@
+"""The embedded, offline default provider: a small GGUF model run in-process by xllamacpp.
+
+No key, no network. The model is loaded once per process (call `load()` at start-up, or the
+first `generate()` does) and served by llama.cpp's server engine, which is thread-safe and
+batches up to `parallel` requests at once. A model this small must be grounded by the prompt:
+it writes, it does not know.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .base import ChatMessage, GenerationRequest, GenerationResult, OnDelta, ProviderError, Role
+from .local_model import DEFAULT_MODEL_ID, ModelUnavailable, locate_model, model_spec
+
+log = logging.getLogger(__name__)
+
+# Sampling for short, factual replies; the temperature comes from each request.
+TOP_P = 0.9
+TOP_K = 40
+MIN_P = 0.05
+REPEAT_PENALTY = 1.1
+CHATML_STOP = ("<|im_end|>", "<|im_start|>")
+_CONTROL_TOKEN = re.compile(r"<\|[A-Za-z0-9_]{1,32}\|>")
+_RUNTIME_VERBOSITY = 1  # llama.cpp writes to stderr itself: errors only
+_PROMPT_CACHE_MIB = 256
+_CONTEXT_ERROR = "exceed_context_size_error"
+
+
+def _clean(text: str) -> str:
+    """Content with ChatML control markers removed, so text cannot forge a turn."""
+    return _CONTROL_TOKEN.sub("", text)
+
+
+def chatml_prompt(system: str, messages: tuple[ChatMessage, ...]) -> str:
+    """The ChatML prompt for a system text and messages, ending where the assistant speaks."""
+    turns = [(Role.SYSTEM, system)] if system.strip() else []
+    turns += [(m.role, m.content) for m in messages]
+    body = "".join(f"<|im_start|>{role.value}\n{_clean(text)}<|im_end|>\n" for role, text in turns)
+    return body + "<|im_start|>assistant\n"
+
+
+@dataclass
+class _Stream:
+    """What one streamed completion produced, filled in by the runtime's callback."""
+
+    on_delta: OnDelta
+    started: float = field(default_factory=time.monotonic)
+    pieces: list[str] = field(default_factory=list)
+    chunks: int = 0
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+    finish_reason: str | None = None
+    first_token_s: float | None = None
+    cancelled: bool = False
+    error: dict[str, Any] | None = None
+    callback_error: BaseException | None = None
+
+    def __call__(self, chunk: Any) -> bool:
+        """Runtime callback: True asks the runtime to stop."""
+        if not isinstance(chunk, dict):
+            return False
+        if "error" in chunk:
+            error = chunk["error"]
+            self.error = error if isinstance(error, dict) else {"message": str(error)}
+            return True
+        self._account(chunk)
+        for choice in chunk.get("choices") or ():
+            self.finish_reason = choice.get("finish_reason") or self.finish_reason
+            text = choice.get("text") or ""
+            if not text:
+                continue
+            if self.first_token_s is None:
+                self.first_token_s = time.monotonic() - self.started
+            self.pieces.append(text)
+            try:
+                keep_going = self.on_delta(text)
+            except BaseException as error:  # re-raised by generate(), outside the runtime
+                self.callback_error = error
+                return True
+            if not keep_going:
+                self.cancelled = True
+                return True
+        return False
+
+    def _account(self, chunk: dict[str, Any]) -> None:
+        if chunk.get("choices"):
+            self.chunks += 1
+        timings = chunk.get("timings")
+        if isinstance(timings, dict) and "prompt_n" in timings:
+            self.prompt_tokens = int(timings["prompt_n"]) + int(timings.get("cache_n", 0))
+            self.output_tokens = int(timings.get("predicted_n", 0))
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self.prompt_tokens = int(usage.get("prompt_tokens", self.prompt_tokens or 0))
+            self.output_tokens = int(usage.get("completion_tokens", self.output_tokens or 0))
+
+
+class LocalProvider:
+    """`Provider` over an embedded llama.cpp model (default Qwen2.5-Coder-0.5B-Instruct Q4_K_M).
+
+    `n_ctx` is the context of each of the `parallel` slots; `threads` is per slot (1 degrades
+    gracefully on a small shared machine); `max_tokens` caps every request's reply.
+    """
+
+    name = "local"
+
+    def __init__(
+        self,
+        *,
+        model_id: str = DEFAULT_MODEL_ID,
+        n_ctx: int = 2048,
+        threads: int = 1,
+        parallel: int = 1,
+        max_tokens: int = 512,
+        cache_dir: Path | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if n_ctx < 256 or threads < 1 or parallel < 1 or max_tokens < 1:
+            raise ValueError("n_ctx >= 256, threads >= 1, parallel >= 1 and max_tokens >= 1")
+        self.model_id = model_id
+        self.n_ctx = n_ctx
+        self.threads = threads
+        self.parallel = parallel
+        self.max_tokens = max_tokens
+        self.cache_dir = cache_dir
+        self.seed = seed
+        self._lock = threading.Lock()
+        self._server: Any = None
+        self._load_error: ProviderError | None = None
+        self.load_seconds: float | None = None
+
+    def default_model(self) -> str:
+        return self.model_id
+
+    @property
+    def loaded(self) -> bool:
+        return self._server is not None
+
+    def load(self) -> None:
+        """Locate, verify and load the model once; later calls return at once. Thread-safe."""
+        if self._server is not None:
+            return
+        with self._lock:
+            if self._has_server():  # another thread loaded it while this one waited
+                return
+            if self._load_error is not None:
+                raise self._load_error
+            try:
+                self._server = self._start()
+            except ProviderError as error:
+                self._load_error = error
+                raise
+
+    def _has_server(self) -> bool:
+        return self._server is not None
+
+    def close(self) -> None:
+        """Drop the model (its memory goes when running generations finish)."""
+        with self._lock:
+            self._server = None
+
+    def _start(self) -> Any:
+        started = time.monotonic()
+        try:
+            model_spec(self.model_id)  # every registered model speaks ChatML
+            path = locate_model(self.model_id, cache_dir=self.cache_dir)
+        except ModelUnavailable as error:
+            raise ProviderError(error.message, provider=self.name, retryable=False) from error
+        # Imported here: no stubs, and it maps a 100 MB native library.
+        import xllamacpp  # type: ignore[import-untyped]  # noqa: PLC0415
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.n_parallel = self.parallel
+        params.n_ctx = self.n_ctx * self.parallel  # the runtime splits it across slots
+        params.fit_params = False  # keep n_ctx as asked
+        params.cpuparams.n_threads = self.threads
+        params.cpuparams_batch.n_threads = self.threads
+        params.n_threads_http = 1
+        params.cache_ram_mib = _PROMPT_CACHE_MIB
+        params.verbosity = _RUNTIME_VERBOSITY
+        params.offline = True
+        # The engine also listens on 127.0.0.1 (random port); lock that door with a key nobody has.
+        params.ui = False
+        params.endpoint_slots = False
+        params.endpoint_metrics = False
+        params.api_keys = [secrets.token_urlsafe(32)]
+        try:
+            server = xllamacpp.Server(params)
+        except RuntimeError as error:
+            raise ProviderError(
+                f"the local model {self.model_id} failed to load from {path}: {error}",
+                provider=self.name,
+                retryable=False,
+            ) from error
+        self.load_seconds = time.monotonic() - started
+        log.info(
+            "local model loaded",
+            extra={
+                "model": self.model_id,
+                "loadSeconds": round(self.load_seconds, 2),
+                "nCtx": self.n_ctx,
+                "threads": self.threads,
+                "parallel": self.parallel,
+            },
+        )
+        return server
+
+    def generate(self, request: GenerationRequest, on_delta: OnDelta) -> GenerationResult:
+        """Stream a reply to `on_delta` (False from it stops early) and return the whole of it."""
+        if request.model is not None and request.model != self.model_id:
+            raise ProviderError(
+                f"model {request.model!r} is not loaded here (serving {self.model_id})",
+                provider=self.name,
+                retryable=False,
+            )
+        self.load()
+        messages = request.messages
+        while True:
+            stream = self._complete(chatml_prompt(request.system, messages), request, on_delta)
+            if stream.error is None:
+                break
+            too_long = stream.error.get("type") == _CONTEXT_ERROR
+            if too_long and len(messages) > 1 and not stream.pieces:
+                log.info("prompt exceeds the context; dropping the oldest message")
+                messages = messages[1:]
+                continue
+            raise self._runtime_error(stream.error)
+        text = "".join(stream.pieces)
+        output_tokens = stream.output_tokens if stream.output_tokens is not None else stream.chunks
+        prompt_tokens = stream.prompt_tokens if stream.prompt_tokens is not None else 0
+        if stream.cancelled:
+            output_tokens = max(output_tokens, len(stream.pieces))
+        log.debug(
+            "local generation done",
+            extra={
+                "model": self.model_id,
+                "inputTokens": prompt_tokens,
+                "outputTokens": output_tokens,
+                "ttftMs": None if stream.first_token_s is None else int(stream.first_token_s * 1e3),
+                "totalMs": int((time.monotonic() - stream.started) * 1e3),
+                "cancelled": stream.cancelled,
+            },
+        )
+        return GenerationResult(
+            text=text.strip(),
+            provider=self.name,
+            model=self.model_id,
+            input_tokens=prompt_tokens,
+            output_tokens=output_tokens,
+            finish_reason="cancelled" if stream.cancelled else stream.finish_reason,
+        )
+
+    def _complete(self, prompt: str, request: GenerationRequest, on_delta: OnDelta) -> _Stream:
+        server = self._server
+        if server is None:  # closed in between
+            raise ProviderError("the local model is not loaded", provider=self.name, retryable=True)
+        body: dict[str, Any] = {
+            "prompt": prompt,
+            "stream": True,
+            "timings_per_token": True,  # prompt and output token counts on every chunk
+            "max_tokens": min(request.max_tokens, self.max_tokens),
+            "temperature": request.temperature,
+            "top_p": TOP_P,
+            "top_k": TOP_K,
+            "min_p": MIN_P,
+            "repeat_penalty": REPEAT_PENALTY,
+            "stop": list(CHATML_STOP),
+            "cache_prompt": True,
+        }
+        if self.seed is not None:
+            body["seed"] = self.seed
+        stream = _Stream(on_delta)
+        try:
+            returned = server.handle_completions(body, stream)
+        except Exception as error:
+            raise ProviderError(
+                f"local generation failed: {error}", provider=self.name, retryable=True
+            ) from error
+        if stream.callback_error is not None:
+            raise stream.callback_error
+        if isinstance(returned, dict) and "error" in returned and stream.error is None:
+            failure = returned["error"]
+            stream.error = failure if isinstance(failure, dict) else {"message": str(failure)}
+        return stream
+
+    def _runtime_error(self, error: dict[str, Any]) -> ProviderError:
+        code = error.get("code")
+        message = str(error.get("message") or error)
+        client_side = isinstance(code, int) and 400 <= code < 500
+        return ProviderError(
+            f"local generation failed: {message}", provider=self.name, retryable=not client_side
+        )
