@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     max_turn_attempts: int = Field(default=3, gt=0, le=10)
     stream_min_interval_ms: int = Field(default=150, ge=0, le=5000)
     history_turns: int = Field(default=6, ge=0, le=50)
+    # The embedded model (see ai_service/models/llm/MODEL.md); threads are per slot.
+    llm_local_model: str = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+    llm_local_threads: int = Field(default=1, ge=1, le=64)
+    llm_local_parallel: int = Field(default=2, ge=1, le=16)
+    llm_local_n_ctx: int = Field(default=2048, ge=256, le=32768)
     # Pub/Sub push authentication: both set -> every push must carry a valid OIDC token.
     push_audience: str | None = None
     push_service_account: str | None = None

@@ -6,8 +6,8 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"  
 workers = int(os.environ.get("AURAOS_WORKERS", "1"))
 threads = int(os.environ.get("AURAOS_THREADS", "4"))
 worker_class = "gthread"
-# Load models once in the master, before forking, so workers share pages and start ready.
-preload_app = True
+# Each worker loads the models itself: the LLM runtime starts threads, which must not cross a fork.
+preload_app = False
 timeout = int(os.environ.get("AURAOS_REQUEST_TIMEOUT_S", "300"))
 graceful_timeout = 20
 keepalive = 75

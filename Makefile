@@ -1,0 +1,59 @@
+# AuraOS backend: one entry point. `make run` = local stack + chat; `make test` = everything CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+FN_VENV := functions/venv
+PY := $(VENV)/bin/python
+# torch (when a package pulls it) must come from the CPU build, never a multi-GB CUDA download.
+PIP_INSTALL := pip install --disable-pip-version-check -q
+LINT_PATHS := shared functions/main.py functions/auraos_functions ai_service tools tests bench
+
+.PHONY: setup run chat test lint unit integration lock clean
+
+setup: $(VENV)/.installed $(FN_VENV)/.installed node_modules/.installed ## install everything
+	bash emulators/setup.sh
+	bash emulators/sync_shared.sh
+
+$(VENV)/.installed: requirements.txt functions/requirements.txt ai_service/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m $(PIP_INSTALL) --upgrade pip
+	$(PY) -m $(PIP_INSTALL) -r requirements.txt
+	$(PY) -m $(PIP_INSTALL) --no-deps -e .
+	touch $@
+
+$(FN_VENV)/.installed: functions/requirements.txt
+	test -x $(FN_VENV)/bin/python || $(PYTHON) -m venv $(FN_VENV)
+	$(FN_VENV)/bin/python -m $(PIP_INSTALL) --upgrade pip
+	$(FN_VENV)/bin/python -m $(PIP_INSTALL) -r functions/requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: setup ## the main job: emulators + ai_service + seeded demo user; then `make chat`
+	bash emulators/start.sh
+
+chat: ## the terminal chat client against the running local stack
+	$(PY) -m tools.chat_cli
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.installed
+	$(VENV)/bin/pytest tests/unit
+
+integration: setup
+	bash emulators/exec.sh "$(VENV)/bin/pytest tests/integration tests/rules"
+
+test: setup lint unit integration ## everything CI runs
+
+lock: ## recompile the pinned requirement files from the .in files
+	cd functions && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe requirements.in -o requirements.txt
+	cd ai_service && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe requirements.in -o requirements.txt
+	$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe requirements.in -o requirements.txt
+
+clean:
+	rm -rf $(VENV) $(FN_VENV) node_modules .emulators functions/shared

@@ -1,0 +1,29 @@
+"""Build the production reply generator: the provider router over the configured chain."""
+
+from __future__ import annotations
+
+import logging
+
+from ..config import Settings
+from .local import LocalProvider
+from .provider_config import LOCAL, load_llm_config
+from .router import ProviderRouter, build_router
+
+log = logging.getLogger(__name__)
+
+
+def build_generator(settings: Settings) -> ProviderRouter:
+    """Validate the LLM configuration and load the local model now: start-up fails, not a turn."""
+    config = load_llm_config()
+    local: LocalProvider | None = None
+    if LOCAL in config.active_chain():
+        local = LocalProvider(
+            model_id=settings.llm_local_model,
+            n_ctx=settings.llm_local_n_ctx,
+            threads=settings.llm_local_threads,
+            parallel=settings.llm_local_parallel,
+        )
+        local.load()
+    router = build_router(config, local_provider=local)
+    log.info("reply generator ready", extra={"chain": list(config.active_chain())})
+    return router

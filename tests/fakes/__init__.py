@@ -1,0 +1,1 @@
+"""Test doubles: in-process fakes of the services AuraOS talks to."""

@@ -1,0 +1,61 @@
+"""Fixtures for tests against the running emulators (started by `emulators/exec.sh`).
+
+The emulators, functions and ai_service are shared by the session; every test starts from an empty
+Firestore and Auth, cleared through the emulators' REST endpoints.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+
+import pytest
+import requests
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore
+
+from tools.emulator_auth import SignedInUser, sign_up
+from tools.local_stack import PROJECT_ID
+
+pytestmark = pytest.mark.emulators
+
+FUNCTIONS = "http://127.0.0.1:5001"
+AI_SERVICE = "http://127.0.0.1:" + os.environ.get("AURAOS_AI_PORT", "8081")
+
+
+def _host(var: str) -> str:
+    value = os.environ.get(var)
+    if not value:
+        pytest.fail(f"{var} is not set: run integration tests through emulators/exec.sh")
+    return "http://" + value
+
+
+@pytest.fixture(scope="session")
+def db() -> firestore.Client:
+    """An admin client (rules bypassed) for arranging and checking documents."""
+    _host("FIRESTORE_EMULATOR_HOST")
+    return firestore.Client(project=PROJECT_ID, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+
+
+@pytest.fixture(autouse=True)
+def _clean_emulators() -> None:
+    firestore_base = _host("FIRESTORE_EMULATOR_HOST")
+    auth_base = _host("FIREBASE_AUTH_EMULATOR_HOST")
+    requests.delete(
+        f"{firestore_base}/emulator/v1/projects/{PROJECT_ID}/databases/(default)/documents",
+        timeout=30,
+    ).raise_for_status()
+    requests.delete(
+        f"{auth_base}/emulator/v1/projects/{PROJECT_ID}/accounts", timeout=30
+    ).raise_for_status()
+
+
+@pytest.fixture
+def new_user() -> Callable[..., SignedInUser]:
+    """Sign up a fresh user through the Auth emulator (blocking functions run)."""
+
+    def make(email: str | None = None, password: str = "secret-pass-1") -> SignedInUser:
+        return sign_up(email or f"user-{uuid.uuid4().hex[:10]}@example.com", password)
+
+    return make

@@ -1,0 +1,40 @@
+"""Helpers for integration tests: call functions like a client SDK, wait for asynchronous work."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+
+from tools.local_stack import PROJECT_ID
+
+FUNCTIONS = "http://127.0.0.1:5001"
+
+
+def call_function(name: str, data: Any, *, id_token: str | None = None) -> requests.Response:
+    """Call a callable function the way the Firebase client SDKs do."""
+    headers = {"Content-Type": "application/json"}
+    if id_token:
+        headers["Authorization"] = f"Bearer {id_token}"
+    return requests.post(
+        f"{FUNCTIONS}/{PROJECT_ID}/us-central1/{name}",
+        json={"data": data},
+        headers=headers,
+        timeout=60,
+    )
+
+
+def wait_for(
+    probe: Callable[[], Any], *, timeout_s: float = 60, interval_s: float = 0.2, what: str = ""
+) -> Any:
+    """Poll `probe` until it returns something truthy; fail with `what` on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(interval_s)
+    pytest.fail(f"timed out after {timeout_s}s waiting for {what or probe}")

@@ -1,0 +1,1 @@
+"""Developer and operator tools: local stack bootstrap, demo seed, the terminal chat client."""
