@@ -1,7 +1,13 @@
 """Entry point the Firebase CLI imports to discover functions: re-exports handlers only, no I/O."""
 
 from auraos_functions.handlers.auth import before_user_created, before_user_signed_in
-from auraos_functions.handlers.chat import on_dead_letter, on_turn_created
+from auraos_functions.handlers.chat import (
+    on_dead_letter,
+    on_turn_created,
+    on_turn_updated,
+    sendMessage,
+    sweep_turns,
+)
 from auraos_functions.handlers.profile import getProfile
 
 __all__ = [
@@ -10,4 +16,7 @@ __all__ = [
     "getProfile",
     "on_dead_letter",
     "on_turn_created",
+    "on_turn_updated",
+    "sendMessage",
+    "sweep_turns",
 ]

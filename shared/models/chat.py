@@ -77,6 +77,7 @@ class TurnStatus(Document):
     state: TurnState
     attempt: int = Field(default=0, ge=0)
     event_id: str | None = None
+    queued_at: datetime | None = None
     lease_expires_at: datetime | None = None
     start_time: datetime | None = None
     complete_time: datetime | None = None

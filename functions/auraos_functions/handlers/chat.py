@@ -1,28 +1,34 @@
-"""Chat triggers: a turn written by the PWA is queued; a dead-lettered request fails visibly."""
+"""Chat entry points: turn triggers, the sendMessage callable, the sweeper, the dead-letter sink."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import logging
+from datetime import timedelta
 from typing import Any
 
-from firebase_functions import firestore_fn, pubsub_fn
-from firebase_functions.core import CloudEvent
+from firebase_functions import firestore_fn, https_fn, pubsub_fn, scheduler_fn
+from firebase_functions.core import Change, CloudEvent
 from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot
 
 from shared.errors import InvalidInput
 from shared.events import ChatRequested, Topic, decode_envelope
 from shared.models.base import utc_now
+from shared.models.chat import TurnState
 
 from ..clients import firestore_client
-from ..services import chat
+from ..config import settings
+from ..services import chat, messages
+from .boundary import caller_uid, error_boundary
 
 log = logging.getLogger(__name__)
+TURN_DOCUMENT = "users/{uid}/conversations/{cid}/messages/{turnId}"
+Snapshot = DocumentSnapshot[DocumentReference]
 
 
-@firestore_fn.on_document_created(document="users/{uid}/conversations/{cid}/messages/{turnId}")
-def on_turn_created(event: firestore_fn.Event[DocumentSnapshot[DocumentReference] | None]) -> None:
+@firestore_fn.on_document_created(document=TURN_DOCUMENT)
+def on_turn_created(event: firestore_fn.Event[Snapshot | None]) -> None:
     params = event.params
     chat.queue_turn(
         db=firestore_client(),
@@ -30,6 +36,44 @@ def on_turn_created(event: firestore_fn.Event[DocumentSnapshot[DocumentReference
         cid=params["cid"],
         turn_id=params["turnId"],
         now=utc_now(),
+    )
+
+
+@firestore_fn.on_document_updated(document=TURN_DOCUMENT)
+def on_turn_updated(event: firestore_fn.Event[Change[Snapshot | None]]) -> None:
+    """Only the owner's RETRY matters here; every other update is the pipeline's own write."""
+    after = (event.data.after.to_dict() if event.data.after else None) or {}
+    before = (event.data.before.to_dict() if event.data.before else None) or {}
+    retry = TurnState.RETRY.value
+    if (after.get("status") or {}).get("state") != retry:
+        return
+    if (before.get("status") or {}).get("state") == retry:
+        return
+    params = event.params
+    chat.retry_turn(
+        db=firestore_client(),
+        uid=params["uid"],
+        cid=params["cid"],
+        turn_id=params["turnId"],
+        now=utc_now(),
+    )
+
+
+@https_fn.on_call()
+@error_boundary
+def sendMessage(request: https_fn.CallableRequest[Any]) -> dict[str, str]:
+    """Create a turn for the caller (the same pipeline as a direct write); returns its ids."""
+    return messages.send_message(db=firestore_client(), uid=caller_uid(request), data=request.data)
+
+
+@scheduler_fn.on_schedule(schedule="every 1 minutes")
+def sweep_turns(_event: scheduler_fn.ScheduledEvent) -> None:
+    config = settings()
+    chat.sweep_turns(
+        db=firestore_client(),
+        now=utc_now(),
+        max_attempts=config.max_turn_attempts,
+        stale_after=timedelta(seconds=config.turn_lease_s),
     )
 
 

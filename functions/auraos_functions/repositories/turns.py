@@ -1,15 +1,20 @@
-"""Chat turns and their conversation: the transactions that move a turn into the queue."""
+"""Chat turns and their conversation: the transactions that queue, re-queue and fail turns.
+
+Each function reads and writes one turn in one transaction and reports whether work must be
+published, so a redelivered trigger, a racing sweeper or a double RETRY does nothing twice.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
 from pydantic import ValidationError
 
 from shared import paths
+from shared.errors import RateLimited
 from shared.models.chat import (
     PROMPT_MAX_CHARS,
     TurnCreate,
@@ -19,14 +24,20 @@ from shared.models.chat import (
     title_from_prompt,
 )
 
+from ..config import RateLimit
+from .rate_limits import MAX_TRANSACTION_ATTEMPTS, take_in_transaction
+
+CHAT_ACTION = "chat"
+
 
 @dataclass(frozen=True, slots=True)
 class QueueResult:
-    """Where the turn stands after `queue_new_turn`; `publish` says whether work must be sent."""
+    """Where the turn stands afterwards; `publish` says whether a ChatRequested must be sent."""
 
     state: TurnState | None
     attempt: int
     publish: bool
+    rate_limited: RateLimited | None = None
 
 
 def _invalid_prompt_error(data: dict[str, Any]) -> TurnError | None:
@@ -40,22 +51,47 @@ def _invalid_prompt_error(data: dict[str, Any]) -> TurnError | None:
     return None
 
 
-def queue_new_turn(
-    *, db: firestore.Client, uid: str, cid: str, turn_id: str, now: datetime
-) -> QueueResult:
-    """Queue a freshly created turn once and do the conversation's bookkeeping in one transaction.
+def _failed(status: TurnStatus, error: TurnError, now: datetime) -> dict[str, Any]:
+    failed = status.model_copy(
+        update={
+            "state": TurnState.ERROR,
+            "error": error,
+            "complete_time": now,
+            "lease_expires_at": None,
+        }
+    )
+    return failed.to_document()
 
-    A redelivered trigger finds the status already set and changes nothing; if the turn is still
-    QUEUED it asks for a (harmless, de-duplicated downstream) re-publish.
+
+def _ended_state(data: dict[str, Any]) -> str:
+    """What a turn had ended as before its owner set RETRY (RETRY overwrote the state)."""
+    if (data.get("status") or {}).get("error"):
+        return TurnState.ERROR.value
+    if (data.get("usage") or {}).get("provider") == "moderation":
+        return TurnState.BLOCKED.value
+    return TurnState.COMPLETED.value
+
+
+def queue_new_turn(
+    *,
+    db: firestore.Client,
+    uid: str,
+    cid: str,
+    turn_id: str,
+    now: datetime,
+    limit: RateLimit,
+) -> QueueResult:
+    """Queue a freshly created turn once: validate, spend a rate-limit token, do the bookkeeping.
+
+    A redelivered trigger finds the status set and changes nothing (no second token); if the turn
+    is still QUEUED it asks for a re-publish, which the worker's claim de-duplicates.
     """
     turn_ref = db.document(paths.turn(uid, cid, turn_id))
     conversation_ref = db.document(paths.conversation(uid, cid))
 
     @firestore.transactional
     def queue(transaction: firestore.Transaction) -> QueueResult:
-        turn_snapshot = turn_ref.get(transaction=transaction)
-        conversation_snapshot = conversation_ref.get(transaction=transaction)
-        data = turn_snapshot.to_dict()
+        data = turn_ref.get(transaction=transaction).to_dict()
         if data is None:
             return QueueResult(state=None, attempt=0, publish=False)
         if data.get("status"):
@@ -65,18 +101,25 @@ def queue_new_turn(
                 attempt=status.attempt,
                 publish=status.state is TurnState.QUEUED,
             )
+        blank = TurnStatus(state=TurnState.QUEUED, attempt=0)
         error = _invalid_prompt_error(data)
         if error is not None:
-            failed = TurnStatus(state=TurnState.ERROR, attempt=0, complete_time=now, error=error)
-            transaction.update(turn_ref, {"status": failed.to_document()})
+            transaction.update(turn_ref, {"status": _failed(blank, error, now)})
             return QueueResult(state=TurnState.ERROR, attempt=0, publish=False)
-        queued = TurnStatus(state=TurnState.QUEUED, attempt=1)
+        conversation = conversation_ref.get(transaction=transaction).to_dict() or {}
+        try:
+            take_in_transaction(
+                transaction=transaction, db=db, uid=uid, action=CHAT_ACTION, limit=limit, now=now
+            )
+        except RateLimited as limited:
+            error = TurnError(code=limited.code, message=limited.message)
+            transaction.update(turn_ref, {"status": _failed(blank, error, now)})
+            return QueueResult(
+                state=TurnState.ERROR, attempt=0, publish=False, rate_limited=limited
+            )
+        queued = TurnStatus(state=TurnState.QUEUED, attempt=1, queued_at=now)
         transaction.update(turn_ref, {"status": queued.to_document()})
-        conversation = conversation_snapshot.to_dict() or {}
-        bookkeeping: dict[str, Any] = {
-            "updatedAt": now,
-            "turnCount": firestore.Increment(1),
-        }
+        bookkeeping: dict[str, Any] = {"updatedAt": now, "turnCount": firestore.Increment(1)}
         if not conversation.get("title"):
             bookkeeping["title"] = title_from_prompt(str(data["prompt"]))
         if not conversation.get("createdAt"):
@@ -84,7 +127,152 @@ def queue_new_turn(
         transaction.set(conversation_ref, bookkeeping, merge=True)
         return QueueResult(state=TurnState.QUEUED, attempt=1, publish=True)
 
-    result: QueueResult = queue(db.transaction())
+    result: QueueResult = queue(db.transaction(max_attempts=MAX_TRANSACTION_ATTEMPTS))
+    return result
+
+
+def requeue_for_retry(
+    *,
+    db: firestore.Client,
+    uid: str,
+    cid: str,
+    turn_id: str,
+    now: datetime,
+    limit: RateLimit,
+) -> QueueResult:
+    """Turn an owner's RETRY into a new attempt; the previous one is kept in `attempts`."""
+    ref = db.document(paths.turn(uid, cid, turn_id))
+
+    @firestore.transactional
+    def retry(transaction: firestore.Transaction) -> QueueResult:
+        data = ref.get(transaction=transaction).to_dict() or {}
+        status = TurnStatus.from_document(data["status"]) if data.get("status") else None
+        if status is None or status.state is not TurnState.RETRY:
+            state = status.state if status else None
+            return QueueResult(state=state, attempt=status.attempt if status else 0, publish=False)
+        previous = {
+            "attempt": status.attempt,
+            "response": data.get("response"),
+            "usage": data.get("usage"),
+            "completeTime": status.complete_time,
+            "error": data["status"].get("error"),
+            "state": _ended_state(data),
+        }
+        try:
+            take_in_transaction(
+                transaction=transaction, db=db, uid=uid, action=CHAT_ACTION, limit=limit, now=now
+            )
+        except RateLimited as limited:
+            error = TurnError(code=limited.code, message=limited.message)
+            transaction.update(ref, {"status": _failed(status, error, now)})
+            return QueueResult(
+                state=TurnState.ERROR, attempt=status.attempt, publish=False, rate_limited=limited
+            )
+        queued = TurnStatus(state=TurnState.QUEUED, attempt=status.attempt + 1, queued_at=now)
+        transaction.update(
+            ref,
+            {
+                "status": queued.to_document(),
+                "attempts": firestore.ArrayUnion(
+                    [{k: v for k, v in previous.items() if v is not None}]
+                ),
+                "response": firestore.DELETE_FIELD,
+                "usage": firestore.DELETE_FIELD,
+            },
+        )
+        return QueueResult(state=TurnState.QUEUED, attempt=queued.attempt, publish=True)
+
+    result: QueueResult = retry(db.transaction(max_attempts=MAX_TRANSACTION_ATTEMPTS))
+    return result
+
+
+def expired_turn_paths(*, db: firestore.Client, now: datetime, page_size: int) -> list[str]:
+    """Turns whose worker lease ran out (a crashed or killed worker), oldest first."""
+    query = (
+        db.collection_group(paths.MESSAGES)
+        .where(
+            filter=firestore.FieldFilter(
+                "status.state", "in", [TurnState.PROCESSING.value, TurnState.STREAMING.value]
+            )
+        )
+        .where(filter=firestore.FieldFilter("status.leaseExpiresAt", "<", now))
+        .order_by("status.leaseExpiresAt")
+        .limit(page_size)
+    )
+    return [doc.reference.path for doc in query.stream()]
+
+
+def stalled_queued_turn_paths(
+    *, db: firestore.Client, queued_before: datetime, page_size: int
+) -> list[str]:
+    """Turns queued long ago that no worker claimed (e.g. the publish was lost)."""
+    query = (
+        db.collection_group(paths.MESSAGES)
+        .where(filter=firestore.FieldFilter("status.state", "==", TurnState.QUEUED.value))
+        .where(filter=firestore.FieldFilter("status.queuedAt", "<", queued_before))
+        .order_by("status.queuedAt")
+        .limit(page_size)
+    )
+    return [doc.reference.path for doc in query.stream()]
+
+
+def recover_expired_turn(
+    *, db: firestore.Client, path: str, now: datetime, max_attempts: int
+) -> QueueResult:
+    """Re-queue a turn whose lease expired, or fail it readably once its attempts are spent."""
+    ref = db.document(path)
+
+    @firestore.transactional
+    def recover(transaction: firestore.Transaction) -> QueueResult:
+        data = ref.get(transaction=transaction).to_dict() or {}
+        if not data.get("status"):
+            return QueueResult(state=None, attempt=0, publish=False)
+        status = TurnStatus.from_document(data["status"])
+        expired = status.lease_expires_at is not None and status.lease_expires_at < now
+        if status.state not in (TurnState.PROCESSING, TurnState.STREAMING) or not expired:
+            return QueueResult(state=status.state, attempt=status.attempt, publish=False)
+        if status.attempt >= max_attempts:
+            error = TurnError(
+                code="deadline-exceeded",
+                message="The assistant did not finish answering. Please try again.",
+            )
+            transaction.update(ref, {"status": _failed(status, error, now)})
+            return QueueResult(state=TurnState.ERROR, attempt=status.attempt, publish=False)
+        queued = TurnStatus(
+            state=TurnState.QUEUED,
+            attempt=status.attempt + 1,
+            queued_at=now,
+            start_time=status.start_time,
+        )
+        transaction.update(
+            ref, {"status": queued.to_document(), "response": firestore.DELETE_FIELD}
+        )
+        return QueueResult(state=TurnState.QUEUED, attempt=queued.attempt, publish=True)
+
+    result: QueueResult = recover(db.transaction())
+    return result
+
+
+def mark_requeued(
+    *, db: firestore.Client, path: str, now: datetime, stale_after: timedelta
+) -> int | None:
+    """Refresh `queuedAt` of a still-unclaimed turn; its attempt when a re-publish is due."""
+    ref = db.document(path)
+
+    @firestore.transactional
+    def touch(transaction: firestore.Transaction) -> int | None:
+        data = ref.get(transaction=transaction).to_dict() or {}
+        if not data.get("status"):
+            return None
+        status = TurnStatus.from_document(data["status"])
+        if status.state is not TurnState.QUEUED or status.queued_at is None:
+            return None
+        if status.queued_at >= now - stale_after:
+            return None
+        transaction.update(ref, {"status.queuedAt": now})
+        return status.attempt
+
+    result: int | None = touch(db.transaction())
     return result
 
 
@@ -102,15 +290,7 @@ def fail_turn(
         status = TurnStatus.from_document(data["status"])
         if status.state.is_terminal:
             return False
-        failed = status.model_copy(
-            update={
-                "state": TurnState.ERROR,
-                "error": error,
-                "complete_time": now,
-                "lease_expires_at": None,
-            }
-        )
-        transaction.update(turn_ref, {"status": failed.to_document()})
+        transaction.update(turn_ref, {"status": _failed(status, error, now)})
         return True
 
     result: bool = fail(db.transaction())

@@ -1,18 +1,21 @@
-"""The functions' side of the chat pipeline: queue turns, publish work, fail what is dead."""
+"""The functions' side of the chat pipeline: queue turns, regenerate, sweep, fail what is dead."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from google.cloud import firestore
 
 from shared import paths
 from shared.events import ChatRequested, Envelope, Topic
-from shared.models.chat import TurnError
+from shared.models.chat import TurnError, TurnState
+from shared.models.security import AuditAction
 
+from ..config import settings
 from ..publisher import publish
-from ..repositories import turns
+from ..repositories import audit, turns
 
 log = logging.getLogger(__name__)
 
@@ -22,22 +25,103 @@ def chat_idempotency_key(*, uid: str, cid: str, turn_id: str, attempt: int) -> s
     return f"{paths.turn(uid, cid, turn_id)}#{attempt}"
 
 
+def _publish_request(*, uid: str, cid: str, turn_id: str, attempt: int) -> None:
+    message = ChatRequested(uid=uid, conversation_id=cid, turn_id=turn_id, attempt=attempt)
+    key = chat_idempotency_key(uid=uid, cid=cid, turn_id=turn_id, attempt=attempt)
+    publish(topic=Topic.CHAT_REQUESTED, envelope=Envelope(idempotency_key=key, data=message))
+
+
+def _settle(
+    result: turns.QueueResult,
+    *,
+    db: firestore.Client,
+    uid: str,
+    cid: str,
+    turn_id: str,
+    now: datetime,
+) -> turns.QueueResult:
+    if result.publish:
+        _publish_request(uid=uid, cid=cid, turn_id=turn_id, attempt=result.attempt)
+    if result.rate_limited is not None:
+        audit.record(
+            db=db,
+            action=AuditAction.RATE_LIMIT_TRIPPED,
+            now=now,
+            actor_uid=uid,
+            target_uid=uid,
+            key=f"{paths.turn(uid, cid, turn_id)}#{result.attempt}",
+            details={"action": turns.CHAT_ACTION, **result.rate_limited.details},
+        )
+    log.info(
+        "turn settled",
+        extra={
+            "uid": uid,
+            "turnId": turn_id,
+            "state": result.state,
+            "attempt": result.attempt,
+            "published": result.publish,
+        },
+    )
+    return result
+
+
 def queue_turn(
     *, db: firestore.Client, uid: str, cid: str, turn_id: str, now: datetime
 ) -> turns.QueueResult:
     """Queue a new turn and hand it to ai_service; safe to call again for the same turn."""
-    result = turns.queue_new_turn(db=db, uid=uid, cid=cid, turn_id=turn_id, now=now)
-    if result.publish:
-        message = ChatRequested(
-            uid=uid, conversation_id=cid, turn_id=turn_id, attempt=result.attempt
-        )
-        key = chat_idempotency_key(uid=uid, cid=cid, turn_id=turn_id, attempt=result.attempt)
-        publish(topic=Topic.CHAT_REQUESTED, envelope=Envelope(idempotency_key=key, data=message))
-    log.info(
-        "turn queued",
-        extra={"uid": uid, "turnId": turn_id, "state": result.state, "published": result.publish},
+    result = turns.queue_new_turn(
+        db=db, uid=uid, cid=cid, turn_id=turn_id, now=now, limit=settings().chat_rate_limit
     )
-    return result
+    return _settle(result, db=db, uid=uid, cid=cid, turn_id=turn_id, now=now)
+
+
+def retry_turn(
+    *, db: firestore.Client, uid: str, cid: str, turn_id: str, now: datetime
+) -> turns.QueueResult:
+    """The owner asked to regenerate: a new attempt, the old one kept readable."""
+    result = turns.requeue_for_retry(
+        db=db, uid=uid, cid=cid, turn_id=turn_id, now=now, limit=settings().chat_rate_limit
+    )
+    return _settle(result, db=db, uid=uid, cid=cid, turn_id=turn_id, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    requeued: int
+    failed: int
+    republished: int
+
+
+def sweep_turns(
+    *,
+    db: firestore.Client,
+    now: datetime,
+    max_attempts: int,
+    stale_after: timedelta,
+    page_size: int = 100,
+) -> SweepReport:
+    """Recover turns a crashed worker left behind, and re-publish queued turns nobody claimed."""
+    requeued = failed = republished = 0
+    for path in turns.expired_turn_paths(db=db, now=now, page_size=page_size):
+        result = turns.recover_expired_turn(db=db, path=path, now=now, max_attempts=max_attempts)
+        uid, cid, turn_id = paths.parse_turn(path)
+        if result.publish:
+            _publish_request(uid=uid, cid=cid, turn_id=turn_id, attempt=result.attempt)
+            requeued += 1
+        elif result.state is TurnState.ERROR:
+            failed += 1
+    cutoff = now - stale_after
+    for path in turns.stalled_queued_turn_paths(db=db, queued_before=cutoff, page_size=page_size):
+        attempt = turns.mark_requeued(db=db, path=path, now=now, stale_after=stale_after)
+        if attempt is not None:
+            uid, cid, turn_id = paths.parse_turn(path)
+            _publish_request(uid=uid, cid=cid, turn_id=turn_id, attempt=attempt)
+            republished += 1
+    report = SweepReport(requeued=requeued, failed=failed, republished=republished)
+    log.info(
+        "turn sweep", extra={"requeued": requeued, "failed": failed, "republished": republished}
+    )
+    return report
 
 
 def fail_dead_lettered_turn(*, db: firestore.Client, message: ChatRequested, now: datetime) -> bool:
