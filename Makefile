@@ -10,7 +10,7 @@ LINT_PATHS := shared functions/main.py functions/auraos_functions ai_service too
 
 .PHONY: setup run chat test lint unit integration lock clean
 
-setup: $(VENV)/.installed $(FN_VENV)/.installed node_modules/.installed ## install everything
+setup: $(VENV)/.installed $(FN_VENV)/.installed ## install everything (emulators/setup.sh: npm, Java, SDK binaries)
 	bash emulators/setup.sh
 	bash emulators/sync_shared.sh
 
@@ -25,10 +25,6 @@ $(FN_VENV)/.installed: functions/requirements.txt
 	test -x $(FN_VENV)/bin/python || $(PYTHON) -m venv $(FN_VENV)
 	$(FN_VENV)/bin/python -m $(PIP_INSTALL) --upgrade pip
 	$(FN_VENV)/bin/python -m $(PIP_INSTALL) -r functions/requirements.txt
-	touch $@
-
-node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 run: setup ## the main job: emulators + ai_service + seeded demo user; then `make chat`

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Run a command against freshly started emulators, then stop them:
+#
+#   emulators/exec.sh 'pytest -q tests/ && echo ok'   # one argument: a shell string
+#   emulators/exec.sh pytest -q -k "a or b"            # several: an argv, quoted as given
+#
+# Starts auth, firestore, pubsub and functions (firebase emulators:exec), runs CMD
+# from the repo root with FIRESTORE_EMULATOR_HOST, FIREBASE_AUTH_EMULATOR_HOST,
+# PUBSUB_EMULATOR_HOST, GCLOUD_PROJECT, FIREBASE_CONFIG set by firebase-tools,
+# and exits with CMD's status (1 or 2 if the emulators fail to start).
+#
+# Hooks (optional, run from the repo root with AURAOS_EMULATORS_PHASE=exec):
+#   emulators/after_start.sh exec   before CMD, once all emulators are ready;
+#                                   must return (background long-running services
+#                                   itself); a non-zero status skips CMD and fails.
+#                                   (before_stop.sh still runs.)
+#   emulators/before_stop.sh exec   after CMD, before the emulators stop.
+# Logs: .emulators/logs/ (firebase-debug.log, firestore-debug.log, pubsub-debug.log).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ $# -eq 0 ]; then
+  echo "usage: $0 CMD..." >&2
+  exit 64
+fi
+if [ $# -eq 1 ]; then
+  CMD="$1"
+else
+  CMD="$(printf '%q ' "$@")"
+fi
+
+bash "$ROOT/emulators/setup.sh"
+bash "$ROOT/emulators/sync_shared.sh"
+# shellcheck source=emulators/env.sh
+. "$ROOT/emulators/env.sh"
+auraos_emulator_adc_env
+auraos_session_begin
+trap auraos_session_reap EXIT
+
+LOGS="$ROOT/.emulators/logs"
+mkdir -p "$LOGS"
+export FIREBASE_DEBUG_PATH="$LOGS/firebase-debug.log"
+: >"$FIREBASE_DEBUG_PATH"
+export AURAOS_EMULATORS_PHASE=exec
+
+qroot="$(printf '%q' "$ROOT")"
+SCRIPT="cd $qroot || exit 1
+rc=0
+if [ -f emulators/after_start.sh ]; then bash emulators/after_start.sh exec || rc=\$?; fi
+if [ \$rc -eq 0 ]; then
+( $CMD
+) || rc=\$?
+fi
+if [ -f emulators/before_stop.sh ]; then bash emulators/before_stop.sh exec || true; fi
+exit \$rc"
+
+# Run from .emulators/logs so the *-debug.log files of the emulators land there.
+cd "$LOGS"
+rc=0
+"$ROOT/node_modules/.bin/firebase" --config "$ROOT/firebase.json" \
+  emulators:exec --project demo-auraos --only auth,firestore,pubsub,functions "$SCRIPT" || rc=$?
+exit "$rc"
