@@ -20,7 +20,8 @@ from .boundary import error_boundary
 def before_user_created(
     event: identity_fn.AuthBlockingEvent,
 ) -> identity_fn.BeforeCreateResponse | None:
-    flags = read_flags(db=firestore_client())
+    # Read fresh: sign-ups are rare, and a newly blocked domain must apply at once.
+    flags = read_flags(db=firestore_client(), max_age_s=0)
     claims = accounts.claims_for_new_user(email=event.data.email, flags=flags)
     return identity_fn.BeforeCreateResponse(
         custom_claims={**(event.data.custom_claims or {}), **claims}

@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from firebase_functions import https_fn
+from flask import Request, Response
 
 from shared.errors import AuraError, Unauthenticated
 
+from ..clients import firebase_app
 from ..config import settings
 
 log = logging.getLogger(__name__)
@@ -55,3 +57,22 @@ def caller_uid(request: https_fn.CallableRequest[Any]) -> str:
     if not uid:
         raise Unauthenticated("Sign in to call this function.")
     return uid
+
+
+def callable_function(
+    func: Callable[[https_fn.CallableRequest[Any]], R],
+) -> Callable[[Request], Response]:
+    """`https_fn.on_call` behind our error boundary, with the Admin SDK app created on first call.
+
+    The SDK verifies ID tokens with the default Firebase app before our code runs; creating it
+    here rather than in main.py keeps imports free of environment reads.
+    """
+    # on_call is typed as returning the decorated function, but it returns a Flask handler.
+    endpoint = cast(Callable[[Request], Response], https_fn.on_call()(error_boundary(func)))
+
+    @functools.wraps(endpoint)  # carries __name__ and the __firebase_endpoint__ manifest entry
+    def serve(request: Request) -> Response:
+        firebase_app()
+        return endpoint(request)
+
+    return serve

@@ -20,7 +20,7 @@ from shared.models.chat import TurnState
 from ..clients import firestore_client
 from ..config import settings
 from ..services import chat, messages
-from .boundary import caller_uid, error_boundary
+from .boundary import callable_function, caller_uid
 
 log = logging.getLogger(__name__)
 TURN_DOCUMENT = "users/{uid}/conversations/{cid}/messages/{turnId}"
@@ -59,8 +59,7 @@ def on_turn_updated(event: firestore_fn.Event[Change[Snapshot | None]]) -> None:
     )
 
 
-@https_fn.on_call()
-@error_boundary
+@callable_function
 def sendMessage(request: https_fn.CallableRequest[Any]) -> dict[str, str]:
     """Create a turn for the caller (the same pipeline as a direct write); returns its ids."""
     return messages.send_message(db=firestore_client(), uid=caller_uid(request), data=request.data)

@@ -8,10 +8,9 @@ from firebase_functions import https_fn
 
 from ..clients import firestore_client
 from ..services import profile
-from .boundary import caller_uid, error_boundary
+from .boundary import callable_function, caller_uid
 
 
-@https_fn.on_call()
-@error_boundary
+@callable_function
 def getProfile(request: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     return profile.get_profile(db=firestore_client(), uid=caller_uid(request))
