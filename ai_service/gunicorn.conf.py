@@ -11,5 +11,7 @@ preload_app = False
 timeout = int(os.environ.get("AURAOS_REQUEST_TIMEOUT_S", "300"))
 graceful_timeout = 20
 keepalive = 75
+# No shared control socket in $HOME: several instances (tests, a non-root container) coexist.
+control_socket_disable = True
 accesslog = None  # the app writes one structured line per request
 wsgi_app = "ai_service.wsgi:app"

@@ -83,8 +83,9 @@ def queue_new_turn(
 ) -> QueueResult:
     """Queue a freshly created turn once: validate, spend a rate-limit token, do the bookkeeping.
 
-    A redelivered trigger finds the status set and changes nothing (no second token); if the turn
-    is still QUEUED it asks for a re-publish, which the worker's claim de-duplicates.
+    A redelivered trigger finds the status set and does nothing: no second token, no second
+    publish. Should the first delivery die between commit and publish, the sweeper re-publishes
+    the turn once its `queuedAt` is stale.
     """
     turn_ref = db.document(paths.turn(uid, cid, turn_id))
     conversation_ref = db.document(paths.conversation(uid, cid))
@@ -94,13 +95,9 @@ def queue_new_turn(
         data = turn_ref.get(transaction=transaction).to_dict()
         if data is None:
             return QueueResult(state=None, attempt=0, publish=False)
-        if data.get("status"):
+        if data.get("status"):  # a redelivered event: the first delivery did the work
             status = TurnStatus.from_document(data["status"])
-            return QueueResult(
-                state=status.state,
-                attempt=status.attempt,
-                publish=status.state is TurnState.QUEUED,
-            )
+            return QueueResult(state=status.state, attempt=status.attempt, publish=False)
         blank = TurnStatus(state=TurnState.QUEUED, attempt=0)
         error = _invalid_prompt_error(data)
         if error is not None:
