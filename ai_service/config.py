@@ -11,7 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Fails start-up (not the first request) when a value is missing or malformed."""
 
-    model_config = SettingsConfigDict(env_prefix="AURAOS_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="AURAOS_", frozen=True, extra="ignore", populate_by_name=True
+    )
 
     project_id: str = Field(
         min_length=1,
