@@ -1,5 +1,6 @@
 """Entry point the Firebase CLI imports to discover functions: re-exports handlers only, no I/O."""
 
+from auraos_functions.handlers.admin import setUserActive, setUserRole
 from auraos_functions.handlers.auth import before_user_created, before_user_signed_in
 from auraos_functions.handlers.chat import (
     on_dead_letter,
@@ -8,15 +9,29 @@ from auraos_functions.handlers.chat import (
     sendMessage,
     sweep_turns,
 )
-from auraos_functions.handlers.profile import getProfile
+from auraos_functions.handlers.privacy import (
+    deleteMyAccount,
+    exportMyData,
+    on_user_deletion_requested,
+    resume_deletions,
+)
+from auraos_functions.handlers.profile import getProfile, setConsent, updateProfile
 
 __all__ = [
     "before_user_created",
     "before_user_signed_in",
+    "deleteMyAccount",
+    "exportMyData",
     "getProfile",
     "on_dead_letter",
     "on_turn_created",
     "on_turn_updated",
+    "on_user_deletion_requested",
+    "resume_deletions",
     "sendMessage",
+    "setConsent",
+    "setUserActive",
+    "setUserRole",
     "sweep_turns",
+    "updateProfile",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 USERS = "users"
 SESSIONS = "sessions"
 CONVERSATIONS = "conversations"
@@ -62,7 +64,9 @@ def recommendations(uid: str) -> str:
 
 
 def rate_limit(uid: str) -> str:
-    return f"{RATE_LIMITS}/{uid}"
+    """Keyed by a hash of the uid: a bucket outlives nothing personal (it is touched even by a
+    deleted user's last calls) and expires through its `expireAt` TTL field."""
+    return f"{RATE_LIMITS}/{hashlib.sha256(uid.encode()).hexdigest()[:32]}"
 
 
 def processed_event(key: str) -> str:

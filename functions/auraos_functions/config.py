@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 
 from pydantic import Field, ValidationError
@@ -28,9 +29,19 @@ class FunctionsSettings(Frozen):
     app_check_enforced: bool = False
     chat_rate_limit: RateLimit = RateLimit(capacity=20, window_s=60)
     callable_rate_limit: RateLimit = RateLimit(capacity=60, window_s=60)
+    # Per-callable overrides of `callable_rate_limit`, e.g. exports are expensive.
+    callable_rate_limits: dict[str, RateLimit] = Field(
+        default_factory=lambda: {
+            "exportMyData": RateLimit(capacity=5, window_s=3600),
+            "deleteMyAccount": RateLimit(capacity=5, window_s=3600),
+        }
+    )
     turn_lease_s: int = Field(default=120, gt=0)
     max_turn_attempts: int = Field(default=3, gt=0)
     publish_timeout_s: float = Field(default=10, gt=0)
+
+    def rate_limit_for(self, function_name: str) -> RateLimit:
+        return self.callable_rate_limits.get(function_name, self.callable_rate_limit)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -42,6 +53,16 @@ def _env_bool(name: str, default: bool) -> bool:
     if raw.lower() in {"0", "false", "no"}:
         return False
     raise ConfigurationError(f"{name} must be true or false, not {raw!r}")
+
+
+def _rate_limit_overrides(raw: str | None) -> dict[str, RateLimit]:
+    """`{"exportMyData": [5, 3600], ...}`: capacity and window in seconds per callable."""
+    if not raw:
+        return {}
+    parsed = json.loads(raw)
+    if not isinstance(parsed, dict):
+        raise ConfigurationError("AURAOS_CALLABLE_RATE_LIMITS must be a JSON object")
+    return {name: RateLimit(capacity=pair[0], window_s=pair[1]) for name, pair in parsed.items()}
 
 
 @functools.cache
@@ -56,8 +77,18 @@ def settings() -> FunctionsSettings:
                 capacity=int(os.environ.get("AURAOS_CHAT_RATE_CAPACITY", "20")),
                 window_s=float(os.environ.get("AURAOS_CHAT_RATE_WINDOW_S", "60")),
             ),
+            callable_rate_limit=RateLimit(
+                capacity=int(os.environ.get("AURAOS_CALLABLE_RATE_CAPACITY", "60")),
+                window_s=float(os.environ.get("AURAOS_CALLABLE_RATE_WINDOW_S", "60")),
+            ),
+            callable_rate_limits={
+                **FunctionsSettings.model_fields["callable_rate_limits"].get_default(
+                    call_default_factory=True
+                ),
+                **_rate_limit_overrides(os.environ.get("AURAOS_CALLABLE_RATE_LIMITS")),
+            },
             max_turn_attempts=int(os.environ.get("AURAOS_MAX_TURN_ATTEMPTS", "3")),
             turn_lease_s=int(os.environ.get("AURAOS_TURN_LEASE_S", "120")),
         )
-    except (ValidationError, ValueError) as exc:
+    except (ValidationError, ValueError, TypeError, IndexError) as exc:
         raise ConfigurationError(f"invalid functions configuration: {exc}") from exc

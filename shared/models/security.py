@@ -55,7 +55,7 @@ class AuditLogEntry(Document):
 
 
 class RateLimitBucket(Document):
-    """`rate_limits/{uid}`: one token bucket per limited action, refilled continuously."""
+    """`rate_limits/{hash of uid}`: one token bucket per limited action, refilled continuously."""
 
     tokens: float = Field(ge=0.0)
     updated_at: datetime

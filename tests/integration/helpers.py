@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from tools.emulator_auth import SignedInUser, sign_in
 from tools.local_stack import PROJECT_ID
 
 FUNCTIONS = "http://127.0.0.1:5001"
@@ -38,3 +39,16 @@ def wait_for(
             return value
         time.sleep(interval_s)
     pytest.fail(f"timed out after {timeout_s}s waiting for {what or probe}")
+
+
+def make_admin(user: SignedInUser) -> SignedInUser:
+    """Give `user` the admin role as an operator would (Admin SDK), then sign in again."""
+    import firebase_admin
+    from firebase_admin import auth
+
+    try:
+        app = firebase_admin.get_app()
+    except ValueError:
+        app = firebase_admin.initialize_app(options={"projectId": PROJECT_ID})
+    auth.set_custom_user_claims(user.uid, {"role": "admin"}, app=app)
+    return sign_in(user.email, "secret-pass-1")

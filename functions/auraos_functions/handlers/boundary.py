@@ -1,4 +1,8 @@
-"""The error boundary of every entry point: AuraError -> HttpsError, anything else -> INTERNAL."""
+"""The boundary of every entry point: authenticate, authorise, rate-limit, map errors.
+
+Our errors become HttpsError with their code and details; anything unexpected is logged and
+becomes INTERNAL with a message that leaks nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,19 @@ from typing import Any, ParamSpec, TypeVar, cast
 from firebase_functions import https_fn
 from flask import Request, Response
 
-from shared.errors import AuraError, Unauthenticated
+from shared.errors import AuraError, PermissionDenied, RateLimited, Unauthenticated
+from shared.models.base import utc_now
+from shared.models.security import AuditAction
+from shared.models.users import Role
 
-from ..clients import firebase_app
+from ..clients import firebase_app, firestore_client
 from ..config import settings
+from ..repositories import audit, rate_limits
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
+CallableHandler = Callable[[https_fn.CallableRequest[Any]], R]
 
 
 def to_https_error(error: AuraError) -> https_fn.HttpsError:
@@ -59,16 +68,55 @@ def caller_uid(request: https_fn.CallableRequest[Any]) -> str:
     return uid
 
 
-def callable_function(
-    func: Callable[[https_fn.CallableRequest[Any]], R],
-) -> Callable[[Request], Response]:
-    """`https_fn.on_call` behind our error boundary, with the Admin SDK app created on first call.
+def require_admin(request: https_fn.CallableRequest[Any]) -> str:
+    """The caller's uid when their token carries the admin role."""
+    uid = caller_uid(request)
+    token = request.auth.token if request.auth is not None else {}
+    if token.get("role") != Role.ADMIN.value:
+        raise PermissionDenied("Only administrators may do this.")
+    return uid
+
+
+def _spend_rate_limit(uid: str, function_name: str) -> None:
+    now = utc_now()
+    db = firestore_client()
+    try:
+        rate_limits.take_token(
+            db=db,
+            uid=uid,
+            action=f"callable:{function_name}",
+            limit=settings().rate_limit_for(function_name),
+            now=now,
+        )
+    except RateLimited as limited:
+        # One audit entry per user, callable and minute, however hard they hammer it.
+        audit.record(
+            db=db,
+            action=AuditAction.RATE_LIMIT_TRIPPED,
+            now=now,
+            key=f"{uid}:{function_name}:{now:%Y%m%d%H%M}",
+            actor_uid=uid,
+            target_uid=uid,
+            details={"action": function_name, **limited.details},
+        )
+        raise
+
+
+def callable_function(func: CallableHandler[R]) -> Callable[[Request], Response]:
+    """`https_fn.on_call` with our boundary: the caller must be signed in (and pass App Check
+    when enforced) and within their rate limit before `func` runs.
 
     The SDK verifies ID tokens with the default Firebase app before our code runs; creating it
     here rather than in main.py keeps imports free of environment reads.
     """
+
+    @functools.wraps(func)
+    def guarded(request: https_fn.CallableRequest[Any]) -> R:
+        _spend_rate_limit(caller_uid(request), func.__name__)
+        return func(request)
+
     # on_call is typed as returning the decorated function, but it returns a Flask handler.
-    endpoint = cast(Callable[[Request], Response], https_fn.on_call()(error_boundary(func)))
+    endpoint = cast(Callable[[Request], Response], https_fn.on_call()(error_boundary(guarded)))
 
     @functools.wraps(endpoint)  # carries __name__ and the __firebase_endpoint__ manifest entry
     def serve(request: Request) -> Response:

@@ -1,8 +1,8 @@
-"""`rate_limits/{uid}`: one token bucket per action, spent in a transaction so counts are exact."""
+"""`rate_limits/{hash of uid}`: token buckets, spent in a transaction so counts are exact."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from google.cloud import firestore
 
@@ -28,7 +28,9 @@ def take_in_transaction(
     ref = db.document(paths.rate_limit(uid))
     data = ref.get(transaction=transaction).to_dict()
     bucket = take(bucket=bucket_from_document(data, action), limit=limit, now=now, action=action)
-    transaction.set(ref, {action: bucket_to_document(bucket)}, merge=True)
+    # A full bucket needs no document: expire it once it would have refilled anyway.
+    expire_at = now + timedelta(seconds=limit.window_s)
+    transaction.set(ref, {action: bucket_to_document(bucket), "expireAt": expire_at}, merge=True)
 
 
 def take_token(

@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
-from pydantic import StringConstraints, ValidationError
+from pydantic import StringConstraints
 
 from shared import paths
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict
 from shared.models.base import Frozen
 from shared.models.chat import TURN_ID_PATTERN, Prompt
+
+from .requests import parse_request
 
 _Id = Annotated[str, StringConstraints(pattern=TURN_ID_PATTERN)]
 
@@ -29,13 +31,7 @@ def _new_id() -> str:
 
 def send_message(*, db: firestore.Client, uid: str, data: Any) -> dict[str, str]:
     """Create the turn (the Firestore trigger queues it) and return its ids at once."""
-    try:
-        request = SendMessageRequest.model_validate(data if isinstance(data, dict) else {})
-    except ValidationError as error:
-        fields = sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]})
-        raise InvalidInput(
-            f"Invalid message: check {', '.join(fields) or 'the request'}."
-        ) from error
+    request = parse_request(SendMessageRequest, data)
     cid = request.conversation_id or _new_id()
     turn_id = request.turn_id or _new_id()
     conversation = db.document(paths.conversation(uid, cid))

@@ -35,10 +35,18 @@ def test_importing_main_discovers_functions_without_network_or_environment() -> 
     assert result.stdout.strip().split(",") == [
         "before_user_created",
         "before_user_signed_in",
+        "deleteMyAccount",
+        "exportMyData",
         "getProfile",
         "on_dead_letter",
         "on_turn_created",
         "on_turn_updated",
+        "on_user_deletion_requested",
+        "resume_deletions",
         "sendMessage",
+        "setConsent",
+        "setUserActive",
+        "setUserRole",
         "sweep_turns",
+        "updateProfile",
     ]

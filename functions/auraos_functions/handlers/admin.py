@@ -1,0 +1,35 @@
+"""Administrator callables; the caller's token must carry the admin role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from firebase_functions import https_fn
+
+from shared.models.base import utc_now
+
+from ..clients import firebase_app, firestore_client
+from ..services import admin
+from .boundary import callable_function, require_admin
+
+
+@callable_function
+def setUserRole(request: https_fn.CallableRequest[Any]) -> dict[str, Any]:
+    return admin.set_user_role(
+        db=firestore_client(),
+        app=firebase_app(),
+        admin_uid=require_admin(request),
+        data=request.data,
+        now=utc_now(),
+    )
+
+
+@callable_function
+def setUserActive(request: https_fn.CallableRequest[Any]) -> dict[str, Any]:
+    return admin.set_user_active(
+        db=firestore_client(),
+        app=firebase_app(),
+        admin_uid=require_admin(request),
+        data=request.data,
+        now=utc_now(),
+    )
