@@ -1,6 +1,14 @@
 """Entry point the Firebase CLI imports to discover functions: re-exports handlers only, no I/O."""
 
 from auraos_functions.handlers.admin import setUserActive, setUserRole
+from auraos_functions.handlers.analytics import (
+    acknowledgeAlert,
+    getAnalyticsSummary,
+    getRecommendations,
+    listSecurityAlerts,
+    on_analytics_event,
+    trackEvents,
+)
 from auraos_functions.handlers.auth import before_user_created, before_user_signed_in
 from auraos_functions.handlers.chat import (
     on_dead_letter,
@@ -18,11 +26,16 @@ from auraos_functions.handlers.privacy import (
 from auraos_functions.handlers.profile import getProfile, setConsent, updateProfile
 
 __all__ = [
+    "acknowledgeAlert",
     "before_user_created",
     "before_user_signed_in",
     "deleteMyAccount",
     "exportMyData",
+    "getAnalyticsSummary",
     "getProfile",
+    "getRecommendations",
+    "listSecurityAlerts",
+    "on_analytics_event",
     "on_dead_letter",
     "on_turn_created",
     "on_turn_updated",
@@ -33,5 +46,6 @@ __all__ = [
     "setUserActive",
     "setUserRole",
     "sweep_turns",
+    "trackEvents",
     "updateProfile",
 ]

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, ValidationError, model_validator
 
 from .base import Document, Frozen
 
@@ -60,6 +60,19 @@ EVENT_DATA_SCHEMAS: dict[EventType, type[Frozen]] = {
 }
 
 
+def validate_event_data(event_type: EventType, data: dict[str, Any]) -> None:
+    """ValueError naming each problem as `data.<field>` when `data` does not fit the type."""
+    try:
+        EVENT_DATA_SCHEMAS[event_type].model_validate(data)
+    except ValidationError as error:
+        raise ValueError(
+            "; ".join(
+                f"data.{'.'.join(str(p) for p in e['loc']) or '?'}: {e['msg']}"
+                for e in error.errors()
+            )
+        ) from None
+
+
 class AnalyticsEvent(Document):
     """One user action. `data` is validated against its type's schema."""
 
@@ -73,7 +86,7 @@ class AnalyticsEvent(Document):
 
     @model_validator(mode="after")
     def _data_matches_type(self) -> AnalyticsEvent:
-        EVENT_DATA_SCHEMAS[self.type].model_validate(self.data)
+        validate_event_data(self.type, self.data)
         return self
 
 

@@ -33,11 +33,16 @@ def test_importing_main_discovers_functions_without_network_or_environment() -> 
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().split(",") == [
+        "acknowledgeAlert",
         "before_user_created",
         "before_user_signed_in",
         "deleteMyAccount",
         "exportMyData",
+        "getAnalyticsSummary",
         "getProfile",
+        "getRecommendations",
+        "listSecurityAlerts",
+        "on_analytics_event",
         "on_dead_letter",
         "on_turn_created",
         "on_turn_updated",
@@ -48,5 +53,6 @@ def test_importing_main_discovers_functions_without_network_or_environment() -> 
         "setUserActive",
         "setUserRole",
         "sweep_turns",
+        "trackEvents",
         "updateProfile",
     ]

@@ -1,0 +1,149 @@
+"""Analytics aggregates: per-user daily stats and sharded global counters, updated once per event.
+
+One transaction per event reads an idempotency marker, the event, the user's consent and their
+day's stats, then writes every aggregate and the marker together, so a redelivered trigger
+changes nothing and a crash leaves either all of it or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from google.cloud import firestore
+from pydantic import ValidationError
+
+from shared import paths
+from shared.models.analytics import EVENT_RETENTION_DAYS, AnalyticsEvent
+
+# Enough shards that a burst of events spreads its writes (a document takes ~1 write/s sustained).
+COUNTER_SHARDS = 10
+EVENTS_COUNTER = "events"
+ACTIVE_USERS_COUNTER = "active-users"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome:
+    """What recording did; `event` is set when this call counted it (and must publish it)."""
+
+    status: str  # "counted" | "duplicate" | "missing" | "invalid" | "no-consent"
+    event: AnalyticsEvent | None = None
+
+
+def day_of(moment: datetime) -> str:
+    return moment.date().isoformat()
+
+
+def counter_name(counter: str, day: str) -> str:
+    return f"{counter}-{day}"
+
+
+def shard_for(event_id: str) -> int:
+    """Deterministic, so a retried transaction increments the same shard."""
+    return int(hashlib.sha256(event_id.encode()).hexdigest(), 16) % COUNTER_SHARDS
+
+
+def _marker(event_id: str) -> str:
+    return paths.processed_event(f"analytics-{event_id}")
+
+
+def record_event(*, db: firestore.Client, event_id: str, now: datetime) -> RecordOutcome:
+    event_ref = db.document(paths.analytics_event(event_id))
+    marker_ref = db.document(_marker(event_id))
+
+    @firestore.transactional
+    def record(transaction: firestore.Transaction) -> RecordOutcome:
+        if marker_ref.get(transaction=transaction).exists:
+            return RecordOutcome(status="duplicate")
+        data = event_ref.get(transaction=transaction).to_dict()
+        if data is None:
+            return RecordOutcome(status="missing")
+        try:
+            event = AnalyticsEvent.from_document(data)
+        except ValidationError:
+            transaction.set(marker_ref, {"status": "invalid", "createTime": now})
+            return RecordOutcome(status="invalid")
+        profile = db.document(paths.user(event.uid)).get(transaction=transaction).to_dict() or {}
+        if not (profile.get("consent") or {}).get("analytics"):
+            transaction.set(marker_ref, {"status": "no-consent", "createTime": now})
+            transaction.delete(event_ref)
+            return RecordOutcome(status="no-consent")
+        counted_at = event.create_time or now
+        day = day_of(counted_at)
+        stats_ref = db.document(paths.daily_stats(event.uid, day))
+        stats = stats_ref.get(transaction=transaction).to_dict()
+        shard = shard_for(event_id)
+        stats_update: dict[str, Any] = {
+            "day": day,
+            "events": firestore.Increment(1),
+            "byType": {event.type.value: firestore.Increment(1)},
+            "sessions": firestore.ArrayUnion([event.session_id]),
+            "lastEventAt": max(counted_at, (stats or {}).get("lastEventAt") or counted_at),
+        }
+        if stats is None:
+            stats_update["firstEventAt"] = counted_at
+            transaction.set(
+                db.document(paths.counter_shard(counter_name(ACTIVE_USERS_COUNTER, day), shard)),
+                {"count": firestore.Increment(1), "day": day},
+                merge=True,
+            )
+        transaction.set(stats_ref, stats_update, merge=True)
+        transaction.set(
+            db.document(paths.counter_shard(counter_name(EVENTS_COUNTER, day), shard)),
+            {
+                "day": day,
+                "count": firestore.Increment(1),
+                "byType": {event.type.value: firestore.Increment(1)},
+            },
+            merge=True,
+        )
+        transaction.set(
+            marker_ref,
+            {
+                "status": "counted",
+                "createTime": now,
+                "expireAt": now + timedelta(days=EVENT_RETENTION_DAYS),
+            },
+        )
+        transaction.update(
+            event_ref, {"expireAt": counted_at + timedelta(days=EVENT_RETENTION_DAYS)}
+        )
+        return RecordOutcome(status="counted", event=event)
+
+    result: RecordOutcome = record(db.transaction(max_attempts=20))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    day: str
+    active_users: int
+    events: int
+    by_type: dict[str, int]
+
+
+def summarise_days(*, db: firestore.Client, first: date, last: date) -> list[DaySummary]:
+    """Per-day totals over [first, last], summed over the shards (reads: days x 2 x shards)."""
+    days: list[DaySummary] = []
+    current = first
+    while current <= last:
+        day = current.isoformat()
+        events = db.collection(
+            f"{paths.COUNTERS}/{counter_name(EVENTS_COUNTER, day)}/{paths.SHARDS}"
+        )
+        users = db.collection(
+            f"{paths.COUNTERS}/{counter_name(ACTIVE_USERS_COUNTER, day)}/{paths.SHARDS}"
+        )
+        by_type: dict[str, int] = {}
+        total = 0
+        for shard in events.stream():
+            data = shard.to_dict() or {}
+            total += int(data.get("count", 0))
+            for kind, count in (data.get("byType") or {}).items():
+                by_type[kind] = by_type.get(kind, 0) + int(count)
+        active = sum(int((s.to_dict() or {}).get("count", 0)) for s in users.stream())
+        days.append(DaySummary(day=day, active_users=active, events=total, by_type=by_type))
+        current += timedelta(days=1)
+    return days
