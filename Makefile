@@ -47,9 +47,9 @@ integration: setup
 test: setup lint unit integration ## everything CI runs
 
 lock: ## recompile the pinned requirement files from the .in files
-	cd functions && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe requirements.in -o requirements.txt
-	cd ai_service && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe requirements.in -o requirements.txt
-	$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe requirements.in -o requirements.txt
+	cd functions && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe --no-emit-index-url --no-emit-find-links requirements.in -o requirements.txt
+	cd ai_service && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe --no-emit-index-url --no-emit-find-links requirements.in -o requirements.txt
+	$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe --no-emit-index-url --no-emit-find-links requirements.in -o requirements.txt
 
 clean:
 	rm -rf $(VENV) $(FN_VENV) node_modules .emulators functions/shared

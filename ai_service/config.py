@@ -38,6 +38,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _push_auth_is_complete(self) -> Settings:
-        if self.require_push_auth and not (self.push_audience and self.push_service_account):
+        half_configured = bool(self.push_audience) != bool(self.push_service_account)
+        if half_configured or (
+            self.require_push_auth and not (self.push_audience and self.push_service_account)
+        ):
             raise ValueError("push auth needs AURAOS_PUSH_AUDIENCE and AURAOS_PUSH_SERVICE_ACCOUNT")
         return self

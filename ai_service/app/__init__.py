@@ -13,6 +13,7 @@ from shared.models.base import utc_now
 
 from ..clients import firestore_client
 from ..config import Settings
+from ..flags import FlagsReader
 from ..nlu.baseline import BaselineAnalyzer
 from ..pipeline.chat import ChatPipeline, PipelineSettings, ReplyGenerator
 from .health import health
@@ -48,7 +49,7 @@ def create_app(
         clock=utc_now,
     )
     app.extensions[SERVICES_KEY] = Services(
-        settings=settings, db=db, analyzer=analyzer, chat=pipeline
+        settings=settings, db=db, analyzer=analyzer, chat=pipeline, flags=FlagsReader(db=db)
     )
     app.register_blueprint(health)
     app.register_blueprint(push)

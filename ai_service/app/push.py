@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from shared.errors import AuraError, InvalidInput, Transient
 from shared.events import ChatRequested, decode_push_body
 
+from .push_auth import PushAuthError, verify_push_request
 from .state import services
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,14 @@ push = Blueprint("push", __name__)
 
 @push.post("/pubsub/push")
 def receive() -> ResponseReturnValue:
+    try:
+        verify_push_request(
+            settings=services().settings,
+            authorization_header=request.headers.get("Authorization"),
+        )
+    except PushAuthError as error:
+        log.warning("push refused", extra={"code": error.code, "reason": error.message})
+        return jsonify(error=error.code), error.http_status
     try:
         message_id, delivery_attempt, envelope = decode_push_body(request.get_json(silent=True))
     except InvalidInput as error:

@@ -8,6 +8,7 @@ from flask import current_app
 from google.cloud import firestore
 
 from ..config import Settings
+from ..flags import FlagsReader
 from ..nlu.analysis import Analyzer
 from ..pipeline.chat import ChatPipeline
 
@@ -20,6 +21,7 @@ class Services:
     db: firestore.Client
     analyzer: Analyzer
     chat: ChatPipeline
+    flags: FlagsReader
 
 
 def services() -> Services:

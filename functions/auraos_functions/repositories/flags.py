@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 from google.cloud import firestore
 
 from shared import paths
 from shared.models.flags import FeatureFlags
+from shared.ttl_cache import TTLCache
 
-_TTL_S = 30.0
-_lock = threading.Lock()
-_cached: tuple[float, FeatureFlags] | None = None
+DEFAULT_MAX_AGE_S = 30.0
+
+# Process-wide: one function instance serves many requests, and flags are the same for all.
+_cache: TTLCache[FeatureFlags] = TTLCache()
 
 
-def read_flags(*, db: firestore.Client, max_age_s: float = _TTL_S) -> FeatureFlags:
-    """The current flags, at most `max_age_s` old; defaults when the document is missing."""
-    global _cached  # noqa: PLW0603 - a process-wide cache is the point
-    now = time.monotonic()
-    with _lock:
-        if _cached is not None and now - _cached[0] < max_age_s:
-            return _cached[1]
+def read_flags(*, db: firestore.Client, max_age_s: float = DEFAULT_MAX_AGE_S) -> FeatureFlags:
+    """The current flags, at most `max_age_s` old (0: read now); defaults for a missing document.
+
+    Concurrent callers share one read. A failed read (or a document that does not validate)
+    raises and caches nothing.
+    """
+    return _cache.get(load=lambda: load_flags(db=db), max_age_s=max_age_s)
+
+
+def load_flags(*, db: firestore.Client) -> FeatureFlags:
+    """One uncached read of `config/flags`."""
     snapshot = db.document(paths.FLAGS_DOC).get()
-    flags = FeatureFlags.model_validate(snapshot.to_dict() or {})
-    with _lock:
-        _cached = (now, flags)
-    return flags
+    return FeatureFlags.model_validate(snapshot.to_dict() or {})
 
 
 def clear_flags_cache() -> None:
-    global _cached  # noqa: PLW0603
-    with _lock:
-        _cached = None
+    """Forget the cached flags (tests, and after an operator write in the same process)."""
+    _cache.clear()

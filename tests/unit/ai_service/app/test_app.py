@@ -102,3 +102,21 @@ def test_every_request_logs_one_structured_line_with_its_trace(
 def test_settings_refuse_incomplete_push_auth() -> None:
     with pytest.raises(ValueError, match="AURAOS_PUSH_AUDIENCE"):
         Settings(project_id="p", require_push_auth=True)
+
+
+def test_push_without_a_token_is_refused_when_push_auth_is_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1")
+    settings = Settings(
+        project_id="demo-unit",
+        push_audience="https://ai.example.run.app/pubsub/push",
+        push_service_account="push@demo-unit.iam.gserviceaccount.com",
+        require_push_auth=True,
+    )
+    client = create_app(settings, generator=UnusedGenerator()).test_client()
+
+    response = client.post("/pubsub/push", json=_push(b"{}"))
+
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "unauthenticated"}
