@@ -7,6 +7,7 @@ Firestore and Auth, cleared through the emulators' REST endpoints.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable
 
@@ -38,17 +39,24 @@ def db() -> firestore.Client:
     return firestore.Client(project=PROJECT_ID, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
 
 
+def _delete(url: str) -> None:
+    """DELETE with a few retries: the emulator answers 409 while a transaction still holds locks
+    (a trigger of the previous test finishing)."""
+    for attempt in range(20):
+        response = requests.delete(url, timeout=30)
+        if response.status_code != 409:
+            response.raise_for_status()
+            return
+        time.sleep(0.1 * (attempt + 1))
+    response.raise_for_status()
+
+
 @pytest.fixture(autouse=True)
 def _clean_emulators() -> None:
     firestore_base = _host("FIRESTORE_EMULATOR_HOST")
     auth_base = _host("FIREBASE_AUTH_EMULATOR_HOST")
-    requests.delete(
-        f"{firestore_base}/emulator/v1/projects/{PROJECT_ID}/databases/(default)/documents",
-        timeout=30,
-    ).raise_for_status()
-    requests.delete(
-        f"{auth_base}/emulator/v1/projects/{PROJECT_ID}/accounts", timeout=30
-    ).raise_for_status()
+    _delete(f"{firestore_base}/emulator/v1/projects/{PROJECT_ID}/databases/(default)/documents")
+    _delete(f"{auth_base}/emulator/v1/projects/{PROJECT_ID}/accounts")
 
 
 @pytest.fixture

@@ -15,7 +15,9 @@ from tools.local_stack import PROJECT_ID
 FUNCTIONS = "http://127.0.0.1:5001"
 
 
-def call_function(name: str, data: Any, *, id_token: str | None = None) -> requests.Response:
+def call_function(
+    name: str, data: Any, *, id_token: str | None = None, timeout_s: float = 60
+) -> requests.Response:
     """Call a callable function the way the Firebase client SDKs do."""
     headers = {"Content-Type": "application/json"}
     if id_token:
@@ -24,7 +26,7 @@ def call_function(name: str, data: Any, *, id_token: str | None = None) -> reque
         f"{FUNCTIONS}/{PROJECT_ID}/us-central1/{name}",
         json={"data": data},
         headers=headers,
-        timeout=60,
+        timeout=timeout_s,
     )
 
 

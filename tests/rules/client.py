@@ -16,7 +16,8 @@ from typing import Any, Final
 
 import requests
 
-PROJECT_ID: Final = "demo-auraos"
+# A project of their own: rules are per project, and no function triggers fire on its writes.
+PROJECT_ID: Final = "demo-auraos-rules"
 DATABASE: Final = "(default)"
 DOCS_PREFIX: Final = f"projects/{PROJECT_ID}/databases/{DATABASE}/documents"
 _TIMEOUT_S: Final = 10.0

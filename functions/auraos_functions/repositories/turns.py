@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
+from google.cloud.firestore_v1 import DocumentReference
 from pydantic import ValidationError
 
 from shared import paths
@@ -63,6 +64,30 @@ def _failed(status: TurnStatus, error: TurnError, now: datetime) -> dict[str, An
     return failed.to_document()
 
 
+def _spend_chat_token(
+    transaction: firestore.Transaction,
+    *,
+    db: firestore.Client,
+    ref: DocumentReference,
+    status: TurnStatus,
+    uid: str,
+    limit: RateLimit,
+    now: datetime,
+) -> QueueResult | None:
+    """Spend one chat token; when none is left, fail the turn readably and say so."""
+    try:
+        take_in_transaction(
+            transaction=transaction, db=db, uid=uid, action=CHAT_ACTION, limit=limit, now=now
+        )
+    except RateLimited as limited:
+        error = TurnError(code=limited.code, message=limited.message)
+        transaction.update(ref, {"status": _failed(status, error, now)})
+        return QueueResult(
+            state=TurnState.ERROR, attempt=status.attempt, publish=False, rate_limited=limited
+        )
+    return None
+
+
 def _ended_state(data: dict[str, Any]) -> str:
     """What a turn had ended as before its owner set RETRY (RETRY overwrote the state)."""
     if (data.get("status") or {}).get("error"):
@@ -104,16 +129,11 @@ def queue_new_turn(
             transaction.update(turn_ref, {"status": _failed(blank, error, now)})
             return QueueResult(state=TurnState.ERROR, attempt=0, publish=False)
         conversation = conversation_ref.get(transaction=transaction).to_dict() or {}
-        try:
-            take_in_transaction(
-                transaction=transaction, db=db, uid=uid, action=CHAT_ACTION, limit=limit, now=now
-            )
-        except RateLimited as limited:
-            error = TurnError(code=limited.code, message=limited.message)
-            transaction.update(turn_ref, {"status": _failed(blank, error, now)})
-            return QueueResult(
-                state=TurnState.ERROR, attempt=0, publish=False, rate_limited=limited
-            )
+        refused = _spend_chat_token(
+            transaction, db=db, ref=turn_ref, status=blank, uid=uid, limit=limit, now=now
+        )
+        if refused is not None:
+            return refused
         queued = TurnStatus(state=TurnState.QUEUED, attempt=1, queued_at=now)
         transaction.update(turn_ref, {"status": queued.to_document()})
         bookkeeping: dict[str, Any] = {"updatedAt": now, "turnCount": firestore.Increment(1)}
@@ -155,16 +175,11 @@ def requeue_for_retry(
             "error": data["status"].get("error"),
             "state": _ended_state(data),
         }
-        try:
-            take_in_transaction(
-                transaction=transaction, db=db, uid=uid, action=CHAT_ACTION, limit=limit, now=now
-            )
-        except RateLimited as limited:
-            error = TurnError(code=limited.code, message=limited.message)
-            transaction.update(ref, {"status": _failed(status, error, now)})
-            return QueueResult(
-                state=TurnState.ERROR, attempt=status.attempt, publish=False, rate_limited=limited
-            )
+        refused = _spend_chat_token(
+            transaction, db=db, ref=ref, status=status, uid=uid, limit=limit, now=now
+        )
+        if refused is not None:
+            return refused
         queued = TurnStatus(state=TurnState.QUEUED, attempt=status.attempt + 1, queued_at=now)
         transaction.update(
             ref,

@@ -53,6 +53,8 @@ def documents_holding(db: firestore.Client, uid: str) -> list[str]:
 def seed_everywhere(db: firestore.Client, user: SignedInUser) -> set[str]:
     """A user with data in every collection that can hold a uid; returns the paths."""
     uid, now = user.uid, utc_now()
+    # With analytics consent: the analytics trigger discards events of users without it.
+    db.document(paths.user(uid)).update({"consent.analytics": True})
     writes: dict[str, dict[str, Any]] = {
         paths.conversation(uid, "c1"): {"title": "Trip", "createdAt": now},
         paths.turn(uid, "c1", "t1"): {

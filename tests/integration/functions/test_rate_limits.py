@@ -44,7 +44,12 @@ def test_twenty_concurrent_calls_are_counted_exactly(
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
         statuses = list(
             pool.map(
-                lambda _: call_function("exportMyData", {}, id_token=user.id_token).status_code,
+                # Generous: the emulator starts a Python worker per concurrent request.
+                lambda _: (
+                    call_function(
+                        "exportMyData", {}, id_token=user.id_token, timeout_s=180
+                    ).status_code
+                ),
                 range(20),
             )
         )
