@@ -8,11 +8,20 @@ PY := $(VENV)/bin/python
 PIP_INSTALL := pip install --disable-pip-version-check -q
 LINT_PATHS := shared functions/main.py functions/auraos_functions ai_service tools tests bench
 
-.PHONY: setup run chat test lint unit integration lock clean
+.PHONY: setup chromium run chat test lint unit integration lock clean
 
-setup: $(VENV)/.installed $(FN_VENV)/.installed ## install everything (emulators/setup.sh: npm, Java, SDK binaries)
+setup: $(VENV)/.installed $(FN_VENV)/.installed web/node_modules/.package-lock.json chromium ## install everything (emulators/setup.sh: npm, Java, SDK binaries)
 	bash emulators/setup.sh
 	bash emulators/sync_shared.sh
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	npm --prefix web ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+# The browser tests drive Debian's Chromium (a test tool's own browser download cannot work offline).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 $(VENV)/.installed: requirements.txt functions/requirements.txt ai_service/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,7 +51,7 @@ unit: $(VENV)/.installed
 	$(VENV)/bin/pytest tests/unit
 
 integration: setup
-	bash emulators/exec.sh "$(VENV)/bin/pytest tests/integration tests/rules"
+	bash emulators/exec.sh "$(VENV)/bin/pytest tests/integration tests/rules && npm --prefix web run test:e2e"
 
 test: setup lint unit integration ## everything CI runs
 
@@ -52,4 +61,4 @@ lock: ## recompile the pinned requirement files from the .in files
 	$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe --no-emit-index-url --no-emit-find-links requirements.in -o requirements.txt
 
 clean:
-	rm -rf $(VENV) $(FN_VENV) node_modules .emulators functions/shared
+	rm -rf $(VENV) $(FN_VENV) node_modules .emulators functions/shared web/node_modules web/dist web/test-results

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     turn_lease_s: int = Field(default=120, gt=0, le=3600)
     max_turn_attempts: int = Field(default=3, gt=0, le=10)
     stream_min_interval_ms: int = Field(default=150, ge=0, le=5000)
-    history_turns: int = Field(default=6, ge=0, le=50)
+    history_turns: int = Field(default=4, ge=0, le=50)
     # The embedded model (see ai_service/models/llm/MODEL.md); threads are per slot.
     llm_local_model: str = "qwen2.5-coder-0.5b-instruct-q4_k_m"
     llm_local_threads: int = Field(default=1, ge=1, le=64)

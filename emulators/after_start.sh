@@ -16,15 +16,17 @@ export PUBSUB_EMULATOR_HOST="${PUBSUB_EMULATOR_HOST:-127.0.0.1:8085}"
 export FIREBASE_AUTH_EMULATOR_HOST="${FIREBASE_AUTH_EMULATOR_HOST:-127.0.0.1:9099}"
 export GCLOUD_PROJECT="${GCLOUD_PROJECT:-demo-auraos}"
 
+# Keyed by port, so two stacks on different ports never stop each other's ai_service.
+PID_FILE="$ROOT/.emulators/ai_service-$PORT.pid"
 HOST=127.0.0.1 PORT="$PORT" setsid "$ROOT/.venv/bin/gunicorn" -c ai_service/gunicorn.conf.py \
-  >"$LOGS/ai_service.log" 2>&1 &
-echo $! >"$ROOT/.emulators/ai_service.pid"
+  >"$LOGS/ai_service-$PORT.log" 2>&1 &
+echo $! >"$PID_FILE"
 
 for _ in $(seq 600); do
   if curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; then break; fi
-  if ! kill -0 "$(cat "$ROOT/.emulators/ai_service.pid")" 2>/dev/null; then
-    echo "ai_service failed to start; see $LOGS/ai_service.log" >&2
-    tail -n 30 "$LOGS/ai_service.log" >&2
+  if ! kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
+    echo "ai_service failed to start; see $LOGS/ai_service-$PORT.log" >&2
+    tail -n 30 "$LOGS/ai_service-$PORT.log" >&2
     exit 1
   fi
   sleep 0.2
@@ -36,10 +38,14 @@ SEED=()
 "$ROOT/.venv/bin/python" -m tools.local_stack \
   --push-endpoint "http://127.0.0.1:$PORT/pubsub/push" "${SEED[@]}"
 if [ "$MODE" = start ]; then
+  WEB_PORT="${AURAOS_WEB_PORT:-5173}"
+  setsid node web/scripts/serve.mjs --build --port "$WEB_PORT" >"$LOGS/web.log" 2>&1 &
+  echo $! >"$ROOT/.emulators/web-$WEB_PORT.pid"
+  for _ in $(seq 300); do curl -sf "http://127.0.0.1:$WEB_PORT/" >/dev/null && break; sleep 0.2; done
   cat <<MSG
 
   AuraOS is running on the emulators (project demo-auraos); ai_service on :$PORT.
-  Chat from another terminal:   make chat
-  (signs in as the seeded demo user; or: .venv/bin/python -m tools.chat_cli --help)
+  PWA:   http://127.0.0.1:$WEB_PORT/   (sign in as demo@auraos.dev / demo-password)
+  Terminal chat, from another terminal:   make chat
 MSG
 fi

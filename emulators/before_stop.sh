@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Hook run before the emulators stop: stop the ai_service that after_start.sh started.
+# Hook run before the emulators stop: stop what after_start.sh started (ai_service, the PWA server).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PID_FILE="$ROOT/.emulators/ai_service.pid"
-[ -f "$PID_FILE" ] || exit 0
-PID="$(cat "$PID_FILE")"
-# gunicorn was started in its own session: stop the whole group (master and workers).
-kill -TERM -- "-$PID" 2>/dev/null || kill -TERM "$PID" 2>/dev/null || true
-for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.2; done
-kill -KILL -- "-$PID" 2>/dev/null || true
-rm -f "$PID_FILE"
+PORT="${AURAOS_AI_PORT:-8081}"
+WEB_PORT="${AURAOS_WEB_PORT:-5173}"
+
+stop() {
+  local pid_file="$1" pid
+  [ -f "$pid_file" ] || return 0
+  pid="$(cat "$pid_file")"
+  # Started with setsid: stop the whole group (gunicorn master and workers).
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$pid_file"
+}
+
+stop "$ROOT/.emulators/ai_service-$PORT.pid"
+stop "$ROOT/.emulators/web-$WEB_PORT.pid"

@@ -27,7 +27,7 @@ from ..generation.base import (
     Role,
 )
 from ..generation.skills import answer_with_skill
-from ..nlu.analysis import Analysis, Analyzer
+from ..nlu.analysis import Analyzer
 from . import turns
 from .context import approx_tokens, extend_summary, load_context
 from .moderation import moderate
@@ -63,7 +63,7 @@ class PipelineSettings:
     lease: timedelta
     stream_interval_s: float
     history_turns: int
-    history_token_budget: int = 1200
+    history_token_budget: int = 400
     max_output_tokens: int = 200
 
 
@@ -147,7 +147,7 @@ class ChatPipeline:
             )
             cost, summary = 0.0, None
         else:
-            generated = self._generate(claim, analysis)
+            generated = self._generate(claim)
             if generated is None:
                 return TurnOutcome.SKIPPED
             result, summary = generated
@@ -174,24 +174,23 @@ class ChatPipeline:
         self._update_conversation(claim, summary, prompt=prompt, reply=text, usage=usage)
         return TurnOutcome.COMPLETED
 
-    def _generate(
-        self, claim: turns.Claim, analysis: Analysis
-    ) -> tuple[GenerationResult, str | None] | None:
+    def _generate(self, claim: turns.Claim) -> tuple[GenerationResult, str | None] | None:
         """Stream the model's reply into the turn; (result, conversation summary it saw), or None
         when the claim was lost mid-way."""
         context = load_context(
             db=self._db,
             uid=claim.uid,
             cid=claim.cid,
-            turn_id=claim.turn_id,
+            before=claim.turn.create_time,
             max_turns=self._settings.history_turns,
             token_budget=self._settings.history_token_budget,
         )
+        # Short and stable at the front: on CPU, reading the prompt is most of the time to the
+        # first token, and the runtime reuses the cached prefix the prompt shares with the last.
         system = SYSTEM_PROMPT + f" Today is {self._clock():%A %d %B %Y}."
-        if context.conversation.summary:
+        older_turns = context.conversation.turn_count - 1 - len(context.history) // 2
+        if context.conversation.summary and older_turns > 0:
             system += f"\nEarlier in this conversation:\n{context.conversation.summary}"
-        if analysis.intent.name != "out_of_scope":
-            system += f"\nThe user's request looks like: {analysis.intent.name}."
         request = GenerationRequest(
             system=system,
             messages=(*context.history, ChatMessage(role=Role.USER, content=claim.turn.prompt)),

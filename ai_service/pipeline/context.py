@@ -6,6 +6,7 @@ Reads are bounded: the conversation document and at most `history_turns + 1` tur
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from google.cloud import firestore
 
@@ -15,7 +16,7 @@ from shared.models.chat import Conversation, TurnState
 
 from ..generation.base import ChatMessage, Role
 
-SUMMARY_MAX_CHARS = 1200
+SUMMARY_MAX_CHARS = 600
 _SUMMARY_LINE_CHARS = 160
 
 
@@ -34,26 +35,28 @@ def load_context(
     db: firestore.Client,
     uid: str,
     cid: str,
-    turn_id: str,
+    before: datetime,
     max_turns: int,
     token_budget: int,
 ) -> ConversationContext:
-    """The conversation and its most recent completed turns (oldest first) that fit the budget."""
+    """The conversation and its most recent completed turns created `before` the current one
+    (oldest first) that fit the budget: 1 + at most `max_turns` document reads."""
     snapshot = db.document(paths.conversation(uid, cid)).get()
     conversation = Conversation.from_document(snapshot.to_dict() or {})
     history: list[ChatMessage] = []
     if max_turns > 0:
         recent = (
             db.collection(paths.messages(uid, cid))
+            .where(filter=firestore.FieldFilter("createTime", "<", before))
             .order_by("createTime", direction=firestore.Query.DESCENDING)
-            .limit(max_turns + 1)
+            .limit(max_turns)
             .get()
         )
         used = 0
         for doc in recent:
             data = doc.to_dict() or {}
             state = (data.get("status") or {}).get("state")
-            if doc.id == turn_id or state != TurnState.COMPLETED.value or not data.get("response"):
+            if state != TurnState.COMPLETED.value or not data.get("response"):
                 continue
             pair = [
                 ChatMessage(role=Role.ASSISTANT, content=str(data["response"])),

@@ -1,0 +1,359 @@
+/**
+ * End-to-end: the built PWA in headless Chromium (playwright-core, Debian's /usr/bin/chromium)
+ * against the running emulators and ai_service. Run inside an emulator session, e.g.
+ *
+ *   bash emulators/exec.sh "npm --prefix web run test:e2e"
+ *
+ * Emulator addresses: FIREBASE_AUTH_EMULATOR_HOST, FIRESTORE_EMULATOR_HOST (set by
+ * firebase-tools), FUNCTIONS_EMULATOR_HOST, else what the hub (FIREBASE_EMULATOR_HUB) reports,
+ * else the standard ports. CHROMIUM_PATH overrides the browser. The chat screenshot goes to
+ * docs/screenshots/chat.png; a failing step leaves a screenshot in web/test-results/.
+ */
+import assert from "node:assert/strict";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { chromium } from "playwright-core";
+
+import { buildApp, startServer } from "../scripts/serve.mjs";
+
+const WEB_ROOT = fileURLToPath(new URL("..", import.meta.url));
+const REPO_ROOT = join(WEB_ROOT, "..");
+const RESULTS = join(WEB_ROOT, "test-results");
+const SCREENSHOT = process.env.AURAOS_E2E_SCREENSHOT ?? join(REPO_ROOT, "docs", "screenshots", "chat.png");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const REPLY_MS = Number(process.env.AURAOS_E2E_REPLY_TIMEOUT_MS ?? 60_000);
+const UI_MS = 15_000;
+
+const SKILL_PROMPT = "what is 6 * 7";
+const LLM_PROMPT = "Hello! Can you suggest a name for a pet goldfish?";
+const PASSWORD = "e2e-password-1";
+
+/** host:port of the auth, firestore and functions emulators. */
+async function emulatorHosts() {
+  const found = { auth: "127.0.0.1:9099", firestore: "127.0.0.1:8080", functions: "127.0.0.1:5001" };
+  const hub = process.env.FIREBASE_EMULATOR_HUB;
+  if (hub) {
+    try {
+      const response = await fetch(`http://${hub}/emulators`, { signal: AbortSignal.timeout(5000) });
+      const listed = await response.json();
+      for (const name of Object.keys(found)) {
+        if (listed[name]?.port) found[name] = `${listed[name].host}:${listed[name].port}`;
+      }
+    } catch (error) {
+      console.warn(`# emulator hub ${hub} not readable (${error.message}); using env/defaults`);
+    }
+  }
+  if (process.env.FIREBASE_AUTH_EMULATOR_HOST) found.auth = process.env.FIREBASE_AUTH_EMULATOR_HOST;
+  if (process.env.FIRESTORE_EMULATOR_HOST) found.firestore = process.env.FIRESTORE_EMULATOR_HOST;
+  if (process.env.FUNCTIONS_EMULATOR_HOST) found.functions = process.env.FUNCTIONS_EMULATOR_HOST;
+  return found;
+}
+
+async function reachable(hostPort) {
+  try {
+    await fetch(`http://${hostPort}/`, { signal: AbortSignal.timeout(3000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
+  let hosts;
+  let server;
+  let browser;
+  let context;
+  let page;
+  let failed = false;
+  const email = `ada.${Date.now().toString(36)}@example.com`; // unique: reruns on live emulators
+  const pageErrors = [];
+
+  /** One step of the journey; later steps are skipped once one fails. */
+  function step(name, fn, timeout = 2 * 60_000) {
+    it(name, { timeout }, async (t) => {
+      if (failed) {
+        t.skip("an earlier step failed");
+        return;
+      }
+      try {
+        await fn();
+      } catch (error) {
+        failed = true;
+        if (page) {
+          await mkdir(RESULTS, { recursive: true });
+          const file = join(RESULTS, `${name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}.png`);
+          await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+          console.error(`# screenshot of the failure: ${file}`);
+          if (pageErrors.length) console.error(`# page errors:\n${pageErrors.join("\n")}`);
+        }
+        throw error;
+      }
+    });
+  }
+
+  const turn = (n) => page.locator(`#turn-list > li.turn:nth-child(${n})`);
+
+  async function waitForTerminal(n, timeout = REPLY_MS) {
+    await page.waitForSelector(
+      `#turn-list > li.turn:nth-child(${n}):is([data-state="COMPLETED"], [data-state="ERROR"], [data-state="BLOCKED"])`,
+      { timeout },
+    );
+    return turn(n).getAttribute("data-state");
+  }
+
+  before(async () => {
+    hosts = await emulatorHosts();
+    for (const [name, hostPort] of Object.entries(hosts)) {
+      assert.ok(
+        await reachable(hostPort),
+        `the ${name} emulator is not reachable at ${hostPort}: run the tests inside ` +
+          `emulators/exec.sh (see web/README.md)`,
+      );
+    }
+    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+    await rm(RESULTS, { recursive: true, force: true });
+    await buildApp({
+      env: {
+        VITE_AUTH_EMULATOR_HOST: hosts.auth,
+        VITE_FIRESTORE_EMULATOR_HOST: hosts.firestore,
+        VITE_FUNCTIONS_EMULATOR_HOST: hosts.functions,
+      },
+    });
+    server = await startServer({ port: 0 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      acceptDownloads: true,
+      colorScheme: "light",
+      reducedMotion: "reduce",
+    });
+    context.setDefaultTimeout(UI_MS);
+    page = await context.newPage();
+    page.on("pageerror", (error) => pageErrors.push(String(error)));
+    page.on("console", (message) => {
+      if (message.type() === "error") pageErrors.push(`console: ${message.text()}`);
+    });
+    console.log(`# serving ${server.url}; emulators ${JSON.stringify(hosts)}`);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  step("loads the shell: manifest and service worker", async () => {
+    await page.goto(server.url);
+    await page.locator("#auth-form").waitFor();
+    const manifest = await page.evaluate(async () => {
+      const href = document.querySelector('link[rel="manifest"]').href;
+      return (await fetch(href)).json();
+    });
+    assert.equal(manifest.name, "AuraOS");
+    const scope = await page.evaluate(() =>
+      navigator.serviceWorker.ready.then((registration) => registration.scope),
+    );
+    assert.equal(scope, server.url);
+  });
+
+  step("shows the server's refusal of a bad sign-in", async () => {
+    await page.fill("#email", email);
+    await page.fill("#password", PASSWORD);
+    await page.click('button[value="signin"]');
+    await page.locator("#auth-error:not(:empty)").waitFor();
+    assert.ok(await page.locator("#app-view").isHidden());
+  });
+
+  step("signs up; the blocking functions create the profile", async () => {
+    await page.click('button[value="signup"]');
+    await page.locator("#app-view").waitFor();
+    assert.equal(await page.textContent("#account-email"), email);
+    // getProfile answered: the switches are enabled once the profile is loaded.
+    await page.locator("#consent-analytics:enabled").waitFor();
+    assert.equal(await page.isChecked("#consent-personalization"), false);
+    await page.fill("#display-name", "Ada");
+    await page.press("#display-name", "Enter"); // updateProfile
+    await page.locator("#profile-status", { hasText: "Saved." }).waitFor();
+  });
+
+  step(
+    "sends two messages; both replies stream and complete",
+    async () => {
+      // Record every state and response length each turn goes through, as the listener delivers them.
+      await page.evaluate(() => {
+        window.__seen = {};
+        const record = () => {
+          for (const el of document.querySelectorAll("#turn-list > li.turn")) {
+            const seen = (window.__seen[el.dataset.turnId] ??= { states: [], lengths: [] });
+            if (seen.states.at(-1) !== el.dataset.state) seen.states.push(el.dataset.state);
+            const length = el.querySelector(".response").textContent.length;
+            if (seen.lengths.at(-1) !== length) seen.lengths.push(length);
+          }
+        };
+        new MutationObserver(record).observe(document.querySelector("#turn-list"), {
+          subtree: true,
+          childList: true,
+          characterData: true,
+          attributes: true,
+          attributeFilter: ["data-state"],
+        });
+      });
+
+      await page.fill("#prompt", SKILL_PROMPT);
+      await page.press("#prompt", "Enter");
+      await turn(1).waitFor();
+      assert.equal(await turn(1).locator(".prompt").textContent(), SKILL_PROMPT);
+      assert.equal(await waitForTerminal(1), "COMPLETED");
+      assert.match(await turn(1).locator(".response").textContent(), /42/);
+
+      await page.fill("#prompt", LLM_PROMPT);
+      await page.press("#prompt", "Enter");
+      await turn(2).waitFor();
+      assert.equal(await waitForTerminal(2), "COMPLETED");
+      const reply = (await turn(2).locator(".response").textContent()).trim();
+      assert.ok(reply.length > 0, "the model's reply is empty");
+      assert.match(await turn(2).locator(".meta").textContent(), /\//); // provider/model
+
+      const seen = await page.evaluate(() => window.__seen);
+      const [skill, llm] = await Promise.all([1, 2].map((n) => turn(n).getAttribute("data-turn-id")));
+      console.log(`# states seen: ${JSON.stringify({ skill: seen[skill], llm: seen[llm] })}`);
+      for (const id of [skill, llm]) {
+        assert.equal(seen[id].states.at(-1), "COMPLETED");
+        assert.ok(seen[id].states.length >= 2, `turn ${id} went straight to its end state`);
+      }
+      assert.ok(
+        seen[llm].states.includes("STREAMING"),
+        `the model's reply did not stream: ${seen[llm].states.join(" → ")}`,
+      );
+      assert.ok(seen[llm].lengths.length >= 3, `the reply did not grow: ${seen[llm].lengths}`);
+
+      // The conversation list (ordered by updatedAt) shows it, titled by the first prompt.
+      await page.locator('#conversation-list button[aria-current="true"]').waitFor();
+      assert.equal(await page.textContent("#chat-title"), SKILL_PROMPT);
+
+      await mkdir(join(SCREENSHOT, ".."), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT });
+      console.log(`# chat screenshot: ${SCREENSHOT}`);
+    },
+    2 * REPLY_MS + 60_000,
+  );
+
+  step(
+    "regenerates a reply; the earlier attempt is kept",
+    async () => {
+      const button = turn(1).locator("button.regenerate");
+      await button.click();
+      await page.waitForSelector('#turn-list > li.turn:nth-child(1)[data-attempt="2"]', {
+        timeout: REPLY_MS,
+      });
+      assert.equal(await waitForTerminal(1), "COMPLETED");
+      assert.match(await turn(1).locator(".response").textContent(), /42/);
+      assert.equal(await turn(1).locator(".attempts summary").textContent(), "Earlier attempts (1)");
+      assert.ok(await button.isEnabled());
+    },
+    REPLY_MS + 30_000,
+  );
+
+  step("toggles consent; recommendations follow it and it survives a reload", async () => {
+    await page.locator('#recs [data-empty="consent"]').waitFor();
+    await page.click('label[for="consent-personalization"]');
+    await page.locator("#consent-status", { hasText: "Saved." }).waitFor();
+    assert.equal(await page.isChecked("#consent-personalization"), true);
+    await page.locator('#recs [data-empty="none"]').waitFor();
+    await page.click("#recs-refresh");
+    await page.locator('#recs [data-empty="none"]').waitFor();
+
+    await page.click('label[for="consent-analytics"]');
+    await page.locator("#consent-analytics:checked:enabled").waitFor();
+
+    await page.reload();
+    await page.locator("#consent-personalization:enabled").waitFor();
+    assert.equal(await page.isChecked("#consent-personalization"), true);
+    assert.equal(await page.isChecked("#consent-analytics"), true);
+    // The open conversation comes back from the URL.
+    await turn(2).waitFor();
+    assert.equal(await turn(1).getAttribute("data-attempt"), "2");
+  });
+
+  step("fits a 375 px wide screen; drawers open and close from the keyboard", async () => {
+    await page.setViewportSize({ width: 375, height: 740 });
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    assert.equal(overflow, 0, "the page scrolls sideways at 375 px");
+    assert.ok(await page.locator("#prompt").isVisible());
+    assert.ok(await page.locator("#sidebar").isHidden());
+    await mkdir(RESULTS, { recursive: true });
+    await page.screenshot({ path: join(RESULTS, "chat-375px.png") });
+    await page.focus("#toggle-nav");
+    await page.keyboard.press("Enter");
+    await page.locator("#sidebar.open #new-chat").waitFor({ state: "visible" });
+    assert.equal(await page.getAttribute("#toggle-nav", "aria-expanded"), "true");
+    await page.keyboard.press("Escape");
+    await page.locator("#sidebar").waitFor({ state: "hidden" });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "toggle-nav");
+    await page.click("#toggle-panel");
+    await page.locator("#panel.open #export").waitFor({ state: "visible" });
+    await page.screenshot({ path: join(RESULTS, "panel-375px.png") });
+    await page.keyboard.press("Escape");
+    await page.locator("#panel").waitFor({ state: "hidden" });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  step("exports my data as a JSON download", async () => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export")]);
+    assert.match(download.suggestedFilename(), /^auraos-export-\d{4}-\d{2}-\d{2}\.json$/);
+    const exported = JSON.parse(await readFile(await download.path(), "utf8"));
+    assert.ok(exported.uid, "the export has no uid");
+    const text = JSON.stringify(exported);
+    assert.ok(text.includes(SKILL_PROMPT), "the export does not hold the conversation");
+    assert.ok(text.includes(email), "the export does not hold the profile");
+    await page.locator("#data-status", { hasText: "downloaded" }).waitFor();
+  });
+
+  step("deletes the account, signs out, and the account is gone", async () => {
+    await page.click("#delete-account");
+    await page.locator("#delete-dialog[open]").waitFor();
+    await page.click("#delete-confirm");
+    await page.locator("#auth-view").waitFor();
+    assert.match(await page.textContent("#auth-notice"), /deleted/);
+    // Signing in again is refused (the deletion is in progress or done).
+    await page.fill("#email", email);
+    await page.fill("#password", PASSWORD);
+    await page.click('button[value="signin"]');
+    await page.locator("#auth-error:not(:empty)").waitFor();
+    assert.ok(await page.locator("#app-view").isHidden());
+    // The server deletes the Auth user asynchronously.
+    const deadline = Date.now() + REPLY_MS;
+    let last = "";
+    while (Date.now() < deadline) {
+      const response = await fetch(
+        `http://${hosts.auth}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo-key`,
+        {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ email, password: PASSWORD, returnSecureToken: true }),
+        },
+      );
+      last = JSON.stringify(await response.json());
+      if (last.includes("EMAIL_NOT_FOUND")) return;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    assert.fail(`the Auth user still exists after ${REPLY_MS} ms: ${last}`);
+  }, REPLY_MS + 60_000);
+});
