@@ -14,6 +14,7 @@ from shared.models.base import utc_now
 from ..clients import firestore_client
 from ..config import Settings
 from ..flags import FlagsReader
+from ..nlu.analysis import Analyzer
 from ..nlu.baseline import BaselineAnalyzer
 from ..pipeline.chat import ChatPipeline, PipelineSettings, ReplyGenerator
 from .health import health
@@ -31,7 +32,17 @@ def create_app(
     configure_logging(level=settings.log_level, project_id=settings.project_id)
     app = Flask(__name__)
     db = firestore_client(settings.project_id)
-    analyzer = BaselineAnalyzer()
+    analyzer: Analyzer = BaselineAnalyzer()
+    if settings.ml_models:
+        # Imported here: onnxruntime, spaCy and scikit-learn load only when the models are on.
+        from ..ml.registry import EXTENSION_KEY, ModelRegistry  # noqa: PLC0415
+        from ..ml.routes import ml_api  # noqa: PLC0415
+
+        registry = ModelRegistry.load()
+        registry.warm_up()
+        analyzer = registry.analyzer
+        app.extensions[EXTENSION_KEY] = registry
+        app.register_blueprint(ml_api)
     if generator is None:
         # Imported here: it pulls the LLM runtime, which tests that inject a generator never need.
         from ..generation.factory import build_generator  # noqa: PLC0415

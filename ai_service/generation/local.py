@@ -175,7 +175,7 @@ class LocalProvider:
         except ModelUnavailable as error:
             raise ProviderError(error.message, provider=self.name, retryable=False) from error
         # Imported here: no stubs, and it maps a 100 MB native library.
-        import xllamacpp  # type: ignore[import-untyped]  # noqa: PLC0415
+        import xllamacpp  # noqa: PLC0415
 
         params = xllamacpp.CommonParams()
         params.model.path = str(path)

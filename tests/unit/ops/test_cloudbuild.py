@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the dev pins yet
+import yaml
 
 from shared.events import Topic
 from tools.release import build_parser as release_parser

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the dev pins yet
+import yaml
 
 from ai_service.config import Settings
 from ai_service.generation.local_model import CACHE_DIR_ENV, DEFAULT_MODEL_ID

@@ -32,7 +32,7 @@ class UnusedGenerator:
 def client(monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
     # The Firestore client is created but never used by these requests.
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1")
-    app = create_app(Settings(project_id="demo-unit"), generator=UnusedGenerator())
+    app = create_app(Settings(project_id="demo-unit", ml_models=False), generator=UnusedGenerator())
     return app.test_client()
 
 
@@ -113,6 +113,7 @@ def test_push_without_a_token_is_refused_when_push_auth_is_on(
         push_audience="https://ai.example.run.app/pubsub/push",
         push_service_account="push@demo-unit.iam.gserviceaccount.com",
         require_push_auth=True,
+        ml_models=False,
     )
     client = create_app(settings, generator=UnusedGenerator()).test_client()
 

