@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     max_turn_attempts: int = Field(default=3, gt=0, le=10)
     stream_min_interval_ms: int = Field(default=150, ge=0, le=5000)
     history_turns: int = Field(default=4, ge=0, le=50)
-    # The trained NLU, recommendation and anomaly models (ai_service/models); off = keyword baseline.
+    # The trained NLU, recommendation and anomaly models (ai_service/models); off: keyword rules.
     ml_models: bool = True
     # The embedded model (see ai_service/models/llm/MODEL.md); threads are per slot.
     llm_local_model: str = "qwen2.5-coder-0.5b-instruct-q4_k_m"

@@ -16,7 +16,7 @@ from google.cloud import firestore
 from shared import paths
 from shared.errors import Transient
 from shared.events import ChatRequested
-from shared.models.chat import TurnError, TurnState, Usage
+from shared.models.chat import Conversation, TurnError, TurnState, Usage
 
 from ..generation.base import (
     ChatMessage,
@@ -29,7 +29,7 @@ from ..generation.base import (
 from ..generation.skills import answer_with_skill
 from ..nlu.analysis import Analyzer
 from . import turns
-from .context import approx_tokens, extend_summary, load_context
+from .context import approx_tokens, extend_summary, load_context, stable_window
 from .moderation import moderate
 
 log = logging.getLogger(__name__)
@@ -145,12 +145,12 @@ class ChatPipeline:
                 input_tokens=approx_tokens(prompt),
                 output_tokens=approx_tokens(skill.text),
             )
-            cost, summary = 0.0, None
+            cost, conversation = 0.0, None
         else:
             generated = self._generate(claim)
             if generated is None:
                 return TurnOutcome.SKIPPED
-            result, summary = generated
+            result, conversation = generated
             cost = self._generator.cost(result)
         usage = Usage(
             provider=result.provider,
@@ -171,11 +171,11 @@ class ChatPipeline:
             now=self._clock(),
         ):
             return TurnOutcome.SKIPPED
-        self._update_conversation(claim, summary, prompt=prompt, reply=text, usage=usage)
+        self._update_conversation(claim, conversation, prompt=prompt, reply=text, usage=usage)
         return TurnOutcome.COMPLETED
 
-    def _generate(self, claim: turns.Claim) -> tuple[GenerationResult, str | None] | None:
-        """Stream the model's reply into the turn; (result, conversation summary it saw), or None
+    def _generate(self, claim: turns.Claim) -> tuple[GenerationResult, Conversation] | None:
+        """Stream the model's reply into the turn; (result, the conversation as read), or None
         when the claim was lost mid-way."""
         context = load_context(
             db=self._db,
@@ -185,15 +185,18 @@ class ChatPipeline:
             max_turns=self._settings.history_turns,
             token_budget=self._settings.history_token_budget,
         )
-        # Short and stable at the front: on CPU, reading the prompt is most of the time to the
-        # first token, and the runtime reuses the cached prefix the prompt shares with the last.
+        earlier, window = stable_window(
+            history=context.history,
+            summary=context.conversation.summary,
+            completed_turns=context.conversation.usage.turns,
+            block=self._settings.history_turns,
+        )
         system = SYSTEM_PROMPT + f" Today is {self._clock():%A %d %B %Y}."
-        older_turns = context.conversation.turn_count - 1 - len(context.history) // 2
-        if context.conversation.summary and older_turns > 0:
-            system += f"\nEarlier in this conversation:\n{context.conversation.summary}"
+        if earlier:
+            system += f"\nEarlier in this conversation:\n{earlier}"
         request = GenerationRequest(
             system=system,
-            messages=(*context.history, ChatMessage(role=Role.USER, content=claim.turn.prompt)),
+            messages=(*window, ChatMessage(role=Role.USER, content=claim.turn.prompt)),
             max_tokens=self._settings.max_output_tokens,
         )
         streamed: list[str] = []
@@ -218,12 +221,12 @@ class ChatPipeline:
         result = self._generator.generate(
             request, on_delta, preferred_model=context.conversation.settings.model
         )
-        return None if state["lost"] else (result, context.conversation.summary)
+        return None if state["lost"] else (result, context.conversation)
 
     def _update_conversation(
         self,
         claim: turns.Claim,
-        known_summary: str | None,
+        known: Conversation | None,
         *,
         prompt: str,
         reply: str,
@@ -231,13 +234,15 @@ class ChatPipeline:
     ) -> None:
         """Title is set when the turn was queued; here the summary, updatedAt and usage totals."""
         ref = self._db.document(paths.conversation(claim.uid, claim.cid))
-        summary = known_summary
-        if summary is None:  # skills answer without loading context: read just the summary
-            summary = (ref.get(["summary"]).to_dict() or {}).get("summary")
+        if known is None:  # skills answer without loading context: read just what is needed
+            known = Conversation.from_document(ref.get(["summary", "usage.turns"]).to_dict() or {})
+        summary = extend_summary(
+            known.summary, number=known.usage.turns + 1, prompt=prompt, reply=reply
+        )
         ref.set(
             {
                 "updatedAt": self._clock(),
-                "summary": extend_summary(summary, prompt=prompt, reply=reply),
+                "summary": summary,
                 "usage": {
                     "turns": firestore.Increment(1),
                     "inputTokens": firestore.Increment(usage.input_tokens),

@@ -70,10 +70,43 @@ def load_context(
     return ConversationContext(conversation=conversation, history=tuple(reversed(history)))
 
 
-def extend_summary(summary: str | None, *, prompt: str, reply: str) -> str:
-    """A running, extractive summary: one line per exchange, oldest lines dropped past the cap."""
-    line = f"- User: {' '.join(prompt.split())[:80]} | Aura: {' '.join(reply.split())[:70]}"
+def extend_summary(summary: str | None, *, number: int, prompt: str, reply: str) -> str:
+    """A running, extractive summary: one numbered line per exchange, the oldest dropped past the
+    cap. The numbers let a prompt pick the lines of exactly the turns it needs."""
+    line = f"{number}. User: {' '.join(prompt.split())[:80]} | Aura: {' '.join(reply.split())[:70]}"
     lines = [*(summary or "").splitlines(), line[:_SUMMARY_LINE_CHARS]]
     while lines and sum(len(x) + 1 for x in lines) > SUMMARY_MAX_CHARS:
         lines.pop(0)
     return "\n".join(lines)
+
+
+def _line_number(line: str) -> int | None:
+    head = line.split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def stable_window(
+    *,
+    history: tuple[ChatMessage, ...],
+    summary: str | None,
+    completed_turns: int,
+    block: int,
+) -> tuple[str | None, tuple[ChatMessage, ...]]:
+    """The summary and history a prompt shows, chosen so consecutive prompts share a prefix.
+
+    Reading the prompt is most of a CPU model's time to first token, and the runtime skips what a
+    prompt shares with the previous one. A window sliding by one turn changes the prompt right
+    after the system text every time; this one restarts every `block` turns and only grows in
+    between, and the summary covers the `block` turns just before it, fixed for the same span.
+    """
+    if completed_turns <= 0 or block <= 0:
+        return None, ()
+    in_window = (completed_turns - 1) % block + 1
+    window = history[-2 * in_window :]
+    first = completed_turns - in_window + 1  # number of the window's first turn
+    earlier = [
+        line
+        for line in (summary or "").splitlines()
+        if (n := _line_number(line)) is not None and first - block <= n < first
+    ]
+    return ("\n".join(earlier) or None), window

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,8 +42,17 @@ def push(url: str, body: dict[str, object], *, timeout_s: float = 120) -> reques
     return requests.post(f"{url}/pubsub/push", json=body, timeout=timeout_s)
 
 
-def start_worker(port: int, *, env: dict[str, str] | None = None) -> Worker:
-    """Start ai_service under gunicorn on `port` and wait until it is ready."""
+def free_port() -> int:
+    """A port nothing listens on now (the Functions emulator's workers take ports near 8081)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_worker(port: int | None = None, *, env: dict[str, str] | None = None) -> Worker:
+    """Start ai_service under gunicorn on `port` (a free one by default) and wait until ready."""
+    port = port or free_port()
     log_path = ROOT / ".emulators" / "logs" / f"ai_service-{port}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **(env or {})}

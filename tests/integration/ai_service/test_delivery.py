@@ -58,7 +58,7 @@ def _generations(db: firestore.Client, uid: str) -> int:
 
 @pytest.fixture(scope="module")
 def second_worker() -> Iterator[Worker]:
-    worker = start_worker(8082)
+    worker = start_worker()
     yield worker
     worker.kill()
 
@@ -101,9 +101,7 @@ def test_a_killed_worker_is_recovered_by_the_sweeper(
 ) -> None:
     user = new_user()
     _queued(db, user.uid, "crash", LONG_PROMPT)
-    doomed = start_worker(
-        8083, env={"AURAOS_TURN_LEASE_S": "2", "AURAOS_STREAM_MIN_INTERVAL_MS": "0"}
-    )
+    doomed = start_worker(env={"AURAOS_TURN_LEASE_S": "2", "AURAOS_STREAM_MIN_INTERVAL_MS": "0"})
     try:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             pool.submit(doomed.push, _push_body(user.uid, "crash", message_id="m1"))
@@ -168,7 +166,6 @@ def test_a_failing_provider_falls_back_to_the_next_and_usage_says_which(
     with FakeLLMServer("openai") as openai:
         openai.script(failure)
         worker = start_worker(
-            8084,
             env={
                 "AURAOS_LLM_OPENAI_API_KEY": "sk-test-integration",
                 "AURAOS_LLM_OPENAI_BASE_URL": openai.base_url,
