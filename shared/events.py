@@ -49,6 +49,8 @@ class AnalyticsRecorded(Frozen):
     event_type: str
     data: dict[str, Any] = Field(default_factory=dict)
     client_time: datetime
+    # The user's events that day including this one, so consumers can act at thresholds cheaply.
+    day_count: int = Field(default=0, ge=0)
 
 
 class UserDeletionRequested(Frozen):

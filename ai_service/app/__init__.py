@@ -16,6 +16,7 @@ from ..config import Settings
 from ..flags import FlagsReader
 from ..nlu.analysis import Analyzer
 from ..nlu.baseline import BaselineAnalyzer
+from ..pipeline.analytics import AnalyticsProcessor
 from ..pipeline.chat import ChatPipeline, PipelineSettings, ReplyGenerator
 from .health import health
 from .push import push
@@ -33,6 +34,7 @@ def create_app(
     app = Flask(__name__)
     db = firestore_client(settings.project_id)
     analyzer: Analyzer = BaselineAnalyzer()
+    analytics = AnalyticsProcessor(db=db, detector=None, recommender=None, clock=utc_now)
     if settings.ml_models:
         # Imported here: onnxruntime, spaCy and scikit-learn load only when the models are on.
         from ..ml.registry import EXTENSION_KEY, ModelRegistry  # noqa: PLC0415
@@ -41,6 +43,9 @@ def create_app(
         registry = ModelRegistry.load()
         registry.warm_up()
         analyzer = registry.analyzer
+        analytics = AnalyticsProcessor(
+            db=db, detector=registry.anomaly, recommender=registry.recommender, clock=utc_now
+        )
         app.extensions[EXTENSION_KEY] = registry
         app.register_blueprint(ml_api)
     if generator is None:
@@ -60,7 +65,12 @@ def create_app(
         clock=utc_now,
     )
     app.extensions[SERVICES_KEY] = Services(
-        settings=settings, db=db, analyzer=analyzer, chat=pipeline, flags=FlagsReader(db=db)
+        settings=settings,
+        db=db,
+        analyzer=analyzer,
+        chat=pipeline,
+        flags=FlagsReader(db=db),
+        analytics=analytics,
     )
     app.register_blueprint(health)
     app.register_blueprint(push)

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from shared.errors import AuraError, InvalidInput, Transient
-from shared.events import ChatRequested, decode_push_body
+from shared.events import AnalyticsRecorded, ChatRequested, decode_push_body
 
 from .push_auth import PushAuthError, verify_push_request
 from .state import services
@@ -44,6 +44,9 @@ def receive() -> ResponseReturnValue:
         if isinstance(message, ChatRequested):
             outcome = services().chat.run(message=message, event_id=envelope.idempotency_key)
             g.log_fields.update(uid=message.uid, turnId=message.turn_id, outcome=outcome.value)
+        elif isinstance(message, AnalyticsRecorded):
+            done = services().analytics.run(message=message)
+            g.log_fields.update(uid=message.uid, eventId=message.event_id, outcome=done.value)
         else:
             log.info("message type not handled here; acknowledging", extra=g.log_fields)
     except Transient as error:

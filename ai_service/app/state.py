@@ -10,6 +10,7 @@ from google.cloud import firestore
 from ..config import Settings
 from ..flags import FlagsReader
 from ..nlu.analysis import Analyzer
+from ..pipeline.analytics import AnalyticsProcessor
 from ..pipeline.chat import ChatPipeline
 
 SERVICES_KEY = "auraos"
@@ -22,6 +23,7 @@ class Services:
     analyzer: Analyzer
     chat: ChatPipeline
     flags: FlagsReader
+    analytics: AnalyticsProcessor
 
 
 def services() -> Services:

@@ -96,6 +96,7 @@ class DailyStats(Document):
     day: str
     events: int = Field(default=0, ge=0)
     by_type: dict[str, int] = Field(default_factory=dict)
+    by_hour: dict[str, int] = Field(default_factory=dict)  # client-clock hour "0".."23"
     sessions: tuple[str, ...] = ()
     first_event_at: datetime | None = None
     last_event_at: datetime | None = None

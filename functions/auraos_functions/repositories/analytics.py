@@ -30,6 +30,7 @@ class RecordOutcome:
 
     status: str  # "counted" | "duplicate" | "missing" | "invalid" | "no-consent"
     event: AnalyticsEvent | None = None
+    day_count: int = 0  # the user's events that day, this one included
 
 
 def day_of(moment: datetime) -> str:
@@ -79,6 +80,7 @@ def record_event(*, db: firestore.Client, event_id: str, now: datetime) -> Recor
             "day": day,
             "events": firestore.Increment(1),
             "byType": {event.type.value: firestore.Increment(1)},
+            "byHour": {str(event.client_time.hour): firestore.Increment(1)},
             "sessions": firestore.ArrayUnion([event.session_id]),
             "lastEventAt": max(counted_at, (stats or {}).get("lastEventAt") or counted_at),
         }
@@ -110,7 +112,8 @@ def record_event(*, db: firestore.Client, event_id: str, now: datetime) -> Recor
         transaction.update(
             event_ref, {"expireAt": counted_at + timedelta(days=EVENT_RETENTION_DAYS)}
         )
-        return RecordOutcome(status="counted", event=event)
+        day_count = int((stats or {}).get("events", 0)) + 1
+        return RecordOutcome(status="counted", event=event, day_count=day_count)
 
     result: RecordOutcome = record(db.transaction(max_attempts=20))
     return result

@@ -56,6 +56,7 @@ def record_and_forward(*, db: firestore.Client, event_id: str, now: datetime) ->
                     event_type=event.type.value,
                     data=event.data,
                     client_time=event.client_time,
+                    day_count=outcome.day_count,
                 ),
             ),
         )

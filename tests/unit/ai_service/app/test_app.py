@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,7 +12,7 @@ from flask.testing import FlaskClient
 from ai_service.app import create_app
 from ai_service.config import Settings
 from ai_service.generation.base import GenerationRequest, GenerationResult, OnDelta
-from shared.events import AnalyticsRecorded, Envelope
+from shared.events import Envelope, UserDeletionRequested
 
 
 class UnusedGenerator:
@@ -71,13 +70,8 @@ def test_malformed_push_requests_get_400_with_a_reason(client: FlaskClient, body
 
 def test_a_valid_message_of_a_type_served_elsewhere_is_acknowledged(client: FlaskClient) -> None:
     envelope = Envelope(
-        idempotency_key="analytics/e1",
-        data=AnalyticsRecorded(
-            uid="u",
-            event_id="e1",
-            event_type="page_view",
-            client_time=datetime(2026, 11, 26, 12, tzinfo=UTC),
-        ),
+        idempotency_key="delete:u",
+        data=UserDeletionRequested(uid="u", requested_by="u"),
     )
 
     response = client.post("/pubsub/push", json=_push(envelope.encode()))
