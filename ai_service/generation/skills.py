@@ -9,7 +9,7 @@ import ast
 import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -108,3 +108,35 @@ def answer_with_skill(
             ),
         )
     return None
+
+
+_ASKS_FOR_OWN_RECOMMENDATIONS = re.compile(
+    r"\b(my recommendations|recommend(ed)?\s+(me\s+)?(a\s+|some\s+|any\s+)?books?|"
+    r"what should i read|books? (for|to) me|suggest(ions)?\s+(me\s+)?(a\s+|some\s+)?books?)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_own_recommendations(*, intent: str, text: str) -> bool:
+    """A request for the user's own (book) recommendations, which only their data can answer."""
+    return intent == "recommendation_request" and bool(_ASKS_FOR_OWN_RECOMMENDATIONS.search(text))
+
+
+def answer_from_recommendations(items: Sequence[Mapping[str, Any]] | None) -> SkillAnswer:
+    """The user's stored recommendations in words; never invented titles."""
+    if not items:
+        return SkillAnswer(
+            skill="recommendations",
+            text=(
+                "I don't have recommendations for you yet. Turn on personalisation in settings, "
+                "then search or open a few books and I'll suggest some."
+            ),
+        )
+    picks = [
+        f"{item.get('title', '?')}" + (f" by {item['authors']}" if item.get("authors") else "")
+        for item in items[:3]
+    ]
+    return SkillAnswer(
+        skill="recommendations",
+        text="From your recommendations: " + "; ".join(picks) + ".",
+    )

@@ -26,7 +26,11 @@ from ..generation.base import (
     ProviderError,
     Role,
 )
-from ..generation.skills import answer_with_skill
+from ..generation.skills import (
+    answer_from_recommendations,
+    answer_with_skill,
+    asks_for_own_recommendations,
+)
 from ..nlu.analysis import Analyzer
 from . import turns
 from .context import approx_tokens, extend_summary, load_context, stable_window
@@ -137,6 +141,9 @@ class ChatPipeline:
         analysis = self._analyzer.analyze([prompt])[0]
         now = self._clock()
         skill = answer_with_skill(intent=analysis.intent.name, text=prompt, now=now)
+        if skill is None and asks_for_own_recommendations(intent=analysis.intent.name, text=prompt):
+            stored = self._db.document(paths.recommendations(claim.uid)).get(["items"]).to_dict()
+            skill = answer_from_recommendations((stored or {}).get("items"))
         if skill is not None:
             result = GenerationResult(
                 text=skill.text,

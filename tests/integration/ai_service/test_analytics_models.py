@@ -14,6 +14,7 @@ from shared.models.base import utc_now
 from tools.emulator_auth import SignedInUser
 
 from ..helpers import call_function, wait_for
+from .test_chat_flow import write_turn_and_watch
 
 USERS = 50
 EVENTS_PER_USER = 40
@@ -159,3 +160,7 @@ def test_recommendations_follow_the_users_interactions(
     assert first_ids[0] not in [item["itemId"] for item in second]
     served = call_function("getRecommendations", {}, id_token=user.id_token).json()["result"]
     assert [item["itemId"] for item in served["items"]] == [item["itemId"] for item in second]
+    # Asked in the chat, the assistant reads out these items rather than inventing titles.
+    reply = write_turn_and_watch(user, "c1", "recs", "Can you recommend me some books?").final
+    assert reply["usage"]["provider"] == "skills"
+    assert reply["response"].startswith("From your recommendations: " + second[0]["title"])

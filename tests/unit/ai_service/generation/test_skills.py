@@ -4,7 +4,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ai_service.generation.skills import answer_with_skill, evaluate_arithmetic
+from ai_service.generation.skills import (
+    answer_from_recommendations,
+    answer_with_skill,
+    asks_for_own_recommendations,
+    evaluate_arithmetic,
+)
 
 NOW = datetime(2026, 11, 26, 14, 5, tzinfo=UTC)
 
@@ -49,3 +54,32 @@ def test_weather_is_declined_without_a_source() -> None:
 
 def test_other_intents_go_to_the_model() -> None:
     assert answer_with_skill(intent="greeting", text="hello there", now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("can you recommend me some books?", True),
+        ("what should I read next", True),
+        ("show my recommendations", True),
+        ("suggest a name for a pet goldfish", False),
+    ],
+)
+def test_only_requests_for_the_users_own_recommendations_use_their_data(
+    text: str, expected: bool
+) -> None:
+    assert asks_for_own_recommendations(intent="recommendation_request", text=text) is expected
+    assert asks_for_own_recommendations(intent="greeting", text=text) is False
+
+
+def test_recommendations_are_read_out_never_invented() -> None:
+    items = [
+        {"title": "Dune", "authors": "Frank Herbert"},
+        {"title": "Emma", "authors": ""},
+        {"title": "Ubik", "authors": "Philip K. Dick"},
+        {"title": "Not shown"},
+    ]
+    assert answer_from_recommendations(items).text == (
+        "From your recommendations: Dune by Frank Herbert; Emma; Ubik by Philip K. Dick."
+    )
+    assert "don't have recommendations" in answer_from_recommendations(None).text
