@@ -10,7 +10,7 @@ from anthropic.types import AssistantMessageParam, MessageParam, UserMessagePara
 
 from .base import GenerationRequest, GenerationResult, OnDelta, ProviderError, Role
 from .provider_config import is_transient_status
-from .tokens import count_request_tokens, count_tokens
+from .tokens import streamed_result
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +80,13 @@ class AnthropicProvider:
                         # Leaving the `with` closes the response, so generation stops upstream.
                         finish_reason = "cancelled"
                         break
-        text = "".join(pieces)
-        return GenerationResult(
-            text=text,
+        return streamed_result(
+            request=request,
+            text="".join(pieces),
             provider=self.name,
             model=answered_model,
-            # A cancelled stream ends before message_delta carries the output count.
-            input_tokens=input_tokens
-            if input_tokens is not None
-            else count_request_tokens(request),
-            output_tokens=output_tokens if output_tokens is not None else count_tokens(text),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
             finish_reason=finish_reason,
         )
 

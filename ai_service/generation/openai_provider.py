@@ -14,7 +14,7 @@ from openai.types.chat import (
 
 from .base import GenerationRequest, GenerationResult, OnDelta, ProviderError, Role
 from .provider_config import is_transient_status
-from .tokens import count_request_tokens, count_tokens
+from .tokens import streamed_result
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +87,13 @@ class OpenAIProvider:
                     # generating (and billing) the rest of the reply.
                     finish_reason = "cancelled"
                     break
-        text = "".join(pieces)
-        if usage is None:
-            # A cancelled stream never reaches the usage chunk.
-            usage = (count_request_tokens(request), count_tokens(text))
-        return GenerationResult(
-            text=text,
+        return streamed_result(
+            request=request,
+            text="".join(pieces),
             provider=self.name,
             model=answered_model,
-            input_tokens=usage[0],
-            output_tokens=usage[1],
+            input_tokens=usage[0] if usage else None,
+            output_tokens=usage[1] if usage else None,
             finish_reason=finish_reason,
         )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from .base import ChatMessage, GenerationRequest
+from .base import ChatMessage, GenerationRequest, GenerationResult
 
 CHARS_PER_TOKEN = 4.0
 TOKENS_PER_WORD = 4.0 / 3.0
@@ -38,3 +38,25 @@ def count_request_tokens(request: GenerationRequest) -> int:
     """Estimated input tokens of a whole request: the system prompt plus every message."""
     system = count_tokens(request.system) + MESSAGE_OVERHEAD_TOKENS if request.system else 0
     return system + count_message_tokens(request.messages)
+
+
+def streamed_result(
+    *,
+    request: GenerationRequest,
+    text: str,
+    provider: str,
+    model: str,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    finish_reason: str | None,
+) -> GenerationResult:
+    """A provider's result, estimating the counts it did not report (a cancelled stream ends
+    before the usage a provider sends last)."""
+    return GenerationResult(
+        text=text,
+        provider=provider,
+        model=model,
+        input_tokens=input_tokens if input_tokens is not None else count_request_tokens(request),
+        output_tokens=output_tokens if output_tokens is not None else count_tokens(text),
+        finish_reason=finish_reason,
+    )

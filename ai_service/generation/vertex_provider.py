@@ -18,7 +18,7 @@ from google.genai import types as genai_types
 
 from .base import GenerationRequest, GenerationResult, OnDelta, ProviderError, Role
 from .provider_config import is_transient_status
-from .tokens import count_request_tokens, count_tokens
+from .tokens import streamed_result
 
 log = logging.getLogger(__name__)
 
@@ -98,20 +98,17 @@ class VertexProvider:
                     break
         finally:
             _close(stream)
-        text = "".join(pieces)
-        input_tokens = usage.prompt_token_count if usage else None
         output_tokens = None
         if usage and usage.candidates_token_count is not None:
             # Thinking models bill their hidden thoughts as output tokens.
             output_tokens = usage.candidates_token_count + (usage.thoughts_token_count or 0)
-        return GenerationResult(
-            text=text,
+        return streamed_result(
+            request=request,
+            text="".join(pieces),
             provider=self.name,
             model=answered_model,
-            input_tokens=input_tokens
-            if input_tokens is not None
-            else count_request_tokens(request),
-            output_tokens=output_tokens if output_tokens is not None else count_tokens(text),
+            input_tokens=usage.prompt_token_count if usage else None,
+            output_tokens=output_tokens,
             finish_reason=finish_reason,
         )
 
