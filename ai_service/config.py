@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     max_turn_attempts: int = Field(default=3, gt=0, le=10)
     stream_min_interval_ms: int = Field(default=150, ge=0, le=5000)
     history_turns: int = Field(default=4, ge=0, le=50)
+    # How stale `config/flags` may be (0 reads it for every message).
+    flags_max_age_s: float = Field(default=30.0, ge=0, le=3600)
     # The trained NLU, recommendation and anomaly models (ai_service/models); off: keyword rules.
     ml_models: bool = True
     # The embedded model (see ai_service/models/llm/MODEL.md); threads are per slot.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, g, request
 
@@ -22,6 +23,10 @@ from .health import health
 from .push import push
 from .state import SERVICES_KEY, Services
 
+if TYPE_CHECKING:  # the ML stack is imported only when the models are on
+    from ..ml.anomaly import AnomalyDetector
+    from ..ml.recsys import Recommender
+
 log = logging.getLogger("ai_service.request")
 
 
@@ -33,8 +38,10 @@ def create_app(
     configure_logging(level=settings.log_level, project_id=settings.project_id)
     app = Flask(__name__)
     db = firestore_client(settings.project_id)
+    flags = FlagsReader(db=db, max_age_s=settings.flags_max_age_s)
     analyzer: Analyzer = BaselineAnalyzer()
-    analytics = AnalyticsProcessor(db=db, detector=None, recommender=None, clock=utc_now)
+    detector: AnomalyDetector | None = None
+    recommender: Recommender | None = None
     if settings.ml_models:
         # Imported here: onnxruntime, spaCy and scikit-learn load only when the models are on.
         from ..ml.registry import EXTENSION_KEY, ModelRegistry  # noqa: PLC0415
@@ -42,9 +49,10 @@ def create_app(
 
         registry = ModelRegistry.load()
         registry.warm_up()
-        analyzer = registry.analyzer
-        analytics = AnalyticsProcessor(
-            db=db, detector=registry.anomaly, recommender=registry.recommender, clock=utc_now
+        analyzer, detector, recommender = (
+            registry.analyzer,
+            registry.anomaly,
+            registry.recommender,
         )
         app.extensions[EXTENSION_KEY] = registry
         app.register_blueprint(ml_api)
@@ -63,13 +71,17 @@ def create_app(
             history_turns=settings.history_turns,
         ),
         clock=utc_now,
+        flags=flags.get,
+    )
+    analytics = AnalyticsProcessor(
+        db=db, detector=detector, recommender=recommender, clock=utc_now, flags=flags.get
     )
     app.extensions[SERVICES_KEY] = Services(
         settings=settings,
         db=db,
         analyzer=analyzer,
         chat=pipeline,
-        flags=FlagsReader(db=db),
+        flags=flags,
         analytics=analytics,
     )
     app.register_blueprint(health)

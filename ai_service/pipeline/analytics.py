@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -16,10 +16,12 @@ from google.cloud import firestore
 from shared import paths
 from shared.events import AnalyticsRecorded
 from shared.models.analytics import EventType
+from shared.models.flags import FeatureFlags
 from shared.models.security import AlertSeverity, AuditAction, AuditLogEntry, SecurityAlert
 
-from ..ml.anomaly import AnomalyDetector, AnomalyScore
-from ..ml.recsys import Recommender
+if TYPE_CHECKING:  # the ML stack loads only where the models are on
+    from ..ml.anomaly import AnomalyDetector, AnomalyScore
+    from ..ml.recsys import Recommender
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,10 @@ class AnalyticsProcessor:
         detector: AnomalyDetector | None,
         recommender: Recommender | None,
         clock: Callable[[], datetime],
+        flags: Callable[[], FeatureFlags] = FeatureFlags,
     ) -> None:
         self._db = db
+        self._flags = flags
         self._detector = detector
         self._recommender = recommender
         self._clock = clock
@@ -65,13 +69,23 @@ class AnalyticsProcessor:
             marker.create({"createTime": now, "expireAt": now + timedelta(days=7)})
         except gexc.AlreadyExists:
             return AnalyticsOutcome.DUPLICATE
+        flags = self._flags()
         try:
-            if self._recommender is not None and message.event_type in (
-                EventType.RECOMMENDATION_CLICK,
-                EventType.SEARCH,
+            if (
+                flags.recommendations_enabled
+                and self._recommender is not None
+                and message.event_type
+                in (
+                    EventType.RECOMMENDATION_CLICK,
+                    EventType.SEARCH,
+                )
             ):
                 self._refresh_recommendations(message, now)
-            if self._detector is not None and should_score(message.day_count):
+            if (
+                flags.analytics_enabled
+                and self._detector is not None
+                and should_score(message.day_count)
+            ):
                 self._score(message, now)
         except Exception:
             marker.delete()  # let the redelivery try again

@@ -17,6 +17,7 @@ from shared import paths
 from shared.errors import Transient
 from shared.events import ChatRequested
 from shared.models.chat import Conversation, TurnError, TurnState, Usage
+from shared.models.flags import FeatureFlags
 
 from ..generation.base import (
     ChatMessage,
@@ -43,6 +44,9 @@ SYSTEM_PROMPT = (
     "and kindly. Never invent live or personal data (weather, news, prices, the user's calendar); "
     "say you don't have it. If unsure, say so."
 )
+
+
+PAUSED_MESSAGE = "Chat is paused for maintenance. Please try again in a little while."
 
 
 class ReplyGenerator(Protocol):
@@ -82,8 +86,10 @@ class ChatPipeline:
         generator: ReplyGenerator,
         settings: PipelineSettings,
         clock: Callable[[], datetime],
+        flags: Callable[[], FeatureFlags] = FeatureFlags,
     ) -> None:
         self._db = db
+        self._flags = flags
         self._analyzer = analyzer
         self._generator = generator
         self._settings = settings
@@ -117,6 +123,10 @@ class ChatPipeline:
             raise Transient("Firestore unavailable") from error
 
     def _answer(self, claim: turns.Claim) -> TurnOutcome:
+        flags = self._flags()
+        if not flags.chat_enabled:  # an operator paused chat: say so instead of queueing forever
+            self._fail(claim, "unavailable", flags.maintenance_message or PAUSED_MESSAGE)
+            return TurnOutcome.FAILED
         prompt = claim.turn.prompt
         started = time.monotonic()
         verdict = moderate(prompt)

@@ -185,3 +185,25 @@ def test_a_failing_provider_falls_back_to_the_next_and_usage_says_which(
     turn = _turn(db, user.uid, "fb")
     assert turn["status"]["state"] == "COMPLETED"
     assert turn["usage"]["provider"] == "local"
+
+
+def test_an_operator_pause_fails_new_turns_with_the_maintenance_message(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    user = new_user()
+    db.document(paths.FLAGS_DOC).set(
+        {"chatEnabled": False, "maintenanceMessage": "Back at 10:00 UTC after an upgrade."}
+    )
+    worker = start_worker(env={"AURAOS_FLAGS_MAX_AGE_S": "0"})
+    try:
+        _queued(db, user.uid, "paused", "hello?")
+        assert worker.push(_push_body(user.uid, "paused", message_id="m1")).status_code == 204
+    finally:
+        worker.kill()
+
+    status = _turn(db, user.uid, "paused")["status"]
+    assert status["state"] == "ERROR"
+    assert status["error"] == {
+        "code": "unavailable",
+        "message": "Back at 10:00 UTC after an upgrade.",
+    }
