@@ -1,0 +1,88 @@
+"""ai_service cold start: process start to the first 200 on /readyz, as Cloud Run measures it.
+
+    .venv/bin/python bench/bench_cold_start.py --runs 3
+
+Starts `gunicorn -c ai_service/gunicorn.conf.py` with the production settings (trained models and
+the local LLM loaded at start-up) on a free port, polls /readyz, stops it; repeats. Firestore is
+not contacted before the first request, so no emulator is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "cold_start.json"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def one_start(*, timeout_s: float = 180) -> float:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "GCLOUD_PROJECT": "demo-bench",
+        "FIRESTORE_EMULATOR_HOST": "127.0.0.1:1",  # never contacted before a request
+    }
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [gunicorn, "-c", "ai_service/gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while time.monotonic() - started < timeout_s:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).ok:
+                    return time.monotonic() - started
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("ai_service did not become ready")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    seconds = [one_start() for _ in range(args.runs)]
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": f".venv/bin/python bench/bench_cold_start.py --runs {args.runs}",
+        "runs_s": [round(s, 2) for s in seconds],
+        "median_s": round(statistics.median(seconds), 2),
+        "load_avg_1m": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
+    }
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
