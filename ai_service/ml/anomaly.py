@@ -8,7 +8,6 @@ Trained by ai_service/training/anomaly.py.
 
 from __future__ import annotations
 
-import json
 import math
 import pickle
 from collections import Counter
@@ -24,7 +23,7 @@ from pydantic import Field
 
 from shared.models.base import Frozen
 
-from .artifacts import read_card, verify
+from .artifacts import open_artifact
 
 FEATURES: tuple[str, ...] = (
     "log_events",
@@ -137,10 +136,7 @@ class AnomalyDetector:
 
     @classmethod
     def load(cls, directory: Path, *, threads: int = 1, check: bool = True) -> AnomalyDetector:
-        card = read_card(directory) if check else {}
-        if check:
-            verify(directory, card)
-        config: dict[str, Any] = json.loads((directory / "config.json").read_text())
+        card, config = open_artifact(directory, check=check)
         with (directory / "isolation_forest.pkl").open("rb") as handle:
             # Our own artifact, sha256-checked against its model card above.
             forest = pickle.load(handle)  # noqa: S301

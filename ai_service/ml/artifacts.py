@@ -33,3 +33,13 @@ def verify(directory: Path, card: dict[str, Any]) -> None:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != expected:
             raise ArtifactError(f"{path} does not match its model card (sha256 {digest})")
+
+
+def open_artifact(directory: Path, *, check: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(model card, config.json) of a trained model, its files checked against the card first
+    when `check`; without `check` the card is not read and comes back empty."""
+    card = read_card(directory) if check else {}
+    if check:
+        verify(directory, card)
+    config: dict[str, Any] = json.loads((directory / "config.json").read_text())
+    return card, config

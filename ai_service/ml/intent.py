@@ -34,7 +34,7 @@ from shared.models.chat import Intent, IntentRank
 
 from ..nlu.analysis import FALLBACK_INTENT
 from ..nlu.baseline import classify_intent as baseline_intent
-from .artifacts import read_card, verify
+from .artifacts import open_artifact
 from .encoder import SentenceEncoder
 
 OOS_LABEL = "oos"
@@ -154,10 +154,7 @@ class IntentModel:
 
     @classmethod
     def load(cls, directory: Path, *, encoder: SentenceEncoder, check: bool = True) -> IntentModel:
-        card = read_card(directory) if check else {}
-        if check:
-            verify(directory, card)
-        config: dict[str, Any] = json.loads((directory / "config.json").read_text())
+        card, config = open_artifact(directory, check=check)
         with np.load(directory / "head.npz") as head:
             arrays = {k: np.asarray(head[k], dtype=np.float32) for k in head.files}
         return cls(

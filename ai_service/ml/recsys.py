@@ -20,7 +20,7 @@ from pydantic import Field
 
 from shared.models.base import Frozen
 
-from .artifacts import read_card, verify
+from .artifacts import open_artifact
 from .encoder import SentenceEncoder
 
 Strategy = Literal["personal", "similar_items", "interests", "popular"]
@@ -101,10 +101,7 @@ class Recommender:
     def load(
         cls, directory: Path, *, encoder: SentenceEncoder | None, check: bool = True
     ) -> Recommender:
-        card = read_card(directory) if check else {}
-        if check:
-            verify(directory, card)
-        config: dict[str, Any] = json.loads((directory / "config.json").read_text())
+        card, config = open_artifact(directory, check=check)
         items: dict[str, list[Any]] = json.loads((directory / "items.json").read_text())
         with np.load(directory / "model.npz") as model:
             arrays = {k: model[k] for k in model.files}

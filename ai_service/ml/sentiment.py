@@ -8,7 +8,6 @@ Trained on GoEmotions mapped to positive / negative / neutral (ai_service/traini
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from pydantic import Field
 from shared.models.base import Frozen
 from shared.models.chat import Sentiment, SentimentLabel
 
-from .artifacts import read_card, verify
+from .artifacts import open_artifact
 from .encoder import SentenceEncoder
 
 LABELS: tuple[SentimentLabel, ...] = (
@@ -87,10 +86,7 @@ class SentimentModel:
     def load(
         cls, directory: Path, *, encoder: SentenceEncoder, check: bool = True
     ) -> SentimentModel:
-        card = read_card(directory) if check else {}
-        if check:
-            verify(directory, card)
-        config: dict[str, Any] = json.loads((directory / "config.json").read_text())
+        card, config = open_artifact(directory, check=check)
         with np.load(directory / "heads.npz") as heads:
             arrays = {k: np.asarray(heads[k], dtype=np.float32) for k in heads.files}
         return cls(

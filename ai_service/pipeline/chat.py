@@ -32,9 +32,10 @@ from ..generation.skills import (
     answer_with_skill,
     asks_for_own_recommendations,
 )
+from ..generation.tokens import count_tokens
 from ..nlu.analysis import Analyzer
 from . import turns
-from .context import approx_tokens, extend_summary, load_context, stable_window
+from .context import extend_summary, load_context, stable_window
 from .moderation import moderate
 
 log = logging.getLogger(__name__)
@@ -159,8 +160,8 @@ class ChatPipeline:
                 text=skill.text,
                 provider="skills",
                 model=skill.skill,
-                input_tokens=approx_tokens(prompt),
-                output_tokens=approx_tokens(skill.text),
+                input_tokens=count_tokens(prompt),
+                output_tokens=count_tokens(skill.text),
             )
             cost, conversation = 0.0, None
         else:

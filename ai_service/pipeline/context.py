@@ -5,7 +5,6 @@ Reads are bounded: the conversation document and at most `history_turns + 1` tur
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 from google.cloud import firestore
@@ -15,14 +14,10 @@ from shared.models.base import Frozen
 from shared.models.chat import Conversation, TurnState
 
 from ..generation.base import ChatMessage, Role
+from ..generation.tokens import count_message_tokens
 
 SUMMARY_MAX_CHARS = 600
 _SUMMARY_LINE_CHARS = 160
-
-
-def approx_tokens(text: str) -> int:
-    """A cheap token estimate (~4 characters a token for English) for budgeting context."""
-    return max(1, math.ceil(len(text) / 4)) if text else 0
 
 
 class ConversationContext(Frozen):
@@ -62,7 +57,7 @@ def load_context(
                 ChatMessage(role=Role.ASSISTANT, content=str(data["response"])),
                 ChatMessage(role=Role.USER, content=str(data["prompt"])),
             ]
-            cost = sum(approx_tokens(m.content) for m in pair)
+            cost = count_message_tokens(tuple(pair))
             if used + cost > token_budget:
                 break
             used += cost
