@@ -1,18 +1,45 @@
-"""`rate_limits/{hash of uid}`: token buckets, spent in a transaction so counts are exact."""
+"""`rate_limits/{hash of uid}`: token buckets whose counts stay exact under concurrency.
+
+Callables spend by compare-and-set: read the bucket without a lock, write it back on the
+precondition that the document did not change since, and start over when it did. Every round
+lets at least one caller through, so twenty concurrent calls settle in at most twenty short
+rounds; a read-then-write transaction instead makes them all wait on each other's read locks
+until the emulator (or Firestore) aborts them, over and over. The chat trigger spends inside
+its own transaction, because the token must be taken atomically with queueing the turn.
+"""
 
 from __future__ import annotations
 
+import random
+import time
 from datetime import datetime, timedelta
+from typing import Any
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared import paths
+from shared.errors import Transient
 
 from ..config import RateLimit
 from ..services.rate_limit import bucket_from_document, bucket_to_document, take
 
 # Twenty concurrent calls from one user contend on one document; let each retry enough to win.
 MAX_TRANSACTION_ATTEMPTS = 40
+MAX_SPEND_ATTEMPTS = 60
+# Jitter between rounds spreads the losers out so the next round is not another pile-up.
+MAX_BACKOFF_S = 0.2
+
+
+def _bucket_fields(
+    *, data: dict[str, Any] | None, action: str, limit: RateLimit, now: datetime
+) -> dict[str, Any]:
+    """The fields to write after taking one token (RateLimited when there is none)."""
+    bucket = take(bucket=bucket_from_document(data, action), limit=limit, now=now, action=action)
+    # A full bucket needs no document: expire it once it would have refilled anyway.
+    expire_at = now + timedelta(seconds=limit.window_s)
+    return {action: bucket_to_document(bucket), "expireAt": expire_at}
 
 
 def take_in_transaction(
@@ -27,21 +54,26 @@ def take_in_transaction(
     """Spend one token inside the caller's transaction (reads must come before its writes)."""
     ref = db.document(paths.rate_limit(uid))
     data = ref.get(transaction=transaction).to_dict()
-    bucket = take(bucket=bucket_from_document(data, action), limit=limit, now=now, action=action)
-    # A full bucket needs no document: expire it once it would have refilled anyway.
-    expire_at = now + timedelta(seconds=limit.window_s)
-    transaction.set(ref, {action: bucket_to_document(bucket), "expireAt": expire_at}, merge=True)
+    fields = _bucket_fields(data=data, action=action, limit=limit, now=now)
+    transaction.set(ref, fields, merge=True)
 
 
 def take_token(
     *, db: firestore.Client, uid: str, action: str, limit: RateLimit, now: datetime
 ) -> None:
     """Spend one of `uid`'s tokens for `action`; raises RateLimited when none is left."""
-
-    @firestore.transactional
-    def spend(transaction: firestore.Transaction) -> None:
-        take_in_transaction(
-            transaction=transaction, db=db, uid=uid, action=action, limit=limit, now=now
-        )
-
-    spend(db.transaction(max_attempts=MAX_TRANSACTION_ATTEMPTS))
+    ref = db.document(paths.rate_limit(uid))
+    for attempt in range(MAX_SPEND_ATTEMPTS):
+        snapshot = ref.get()
+        fields = _bucket_fields(data=snapshot.to_dict(), action=action, limit=limit, now=now)
+        try:
+            if snapshot.exists:
+                # Action names hold ':' and must be quoted as one field path segment.
+                quoted = {FieldPath(key).to_api_repr(): value for key, value in fields.items()}
+                ref.update(quoted, option=db.write_option(last_update_time=snapshot.update_time))
+            else:
+                ref.create(fields)
+            return
+        except (gexc.FailedPrecondition, gexc.Conflict, gexc.Aborted, gexc.NotFound):
+            time.sleep(random.uniform(0, min(MAX_BACKOFF_S, 0.01 * 2**attempt)))  # noqa: S311 (jitter)
+    raise Transient("Too many simultaneous requests; please retry.")
