@@ -249,3 +249,33 @@ def test_recommendations_respect_personalisation_consent(
 
     assert refused.json()["error"]["status"] == "FAILED_PRECONDITION"
     assert allowed.json()["result"]["items"][0]["title"] == "Dune"
+
+
+def test_a_full_batch_from_one_user_is_counted_exactly(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    """Thirty events of one user: thirty concurrent triggers update one day's stats."""
+    user = consenting_user(new_user)
+    now = utc_now()
+    batch = [
+        {
+            "eventId": f"evt-burst-{i:04d}",
+            "type": "page_view",
+            "data": {"path": f"/page/{i}"},
+            "sessionId": "burst",
+            "clientTime": now.isoformat(),
+        }
+        for i in range(30)
+    ]
+
+    response = call_function("trackEvents", {"events": batch}, id_token=user.id_token)
+
+    assert response.json()["result"]["accepted"] == 30, response.text
+    stats_ref = db.document(paths.daily_stats(user.uid, now.date().isoformat()))
+    stats = wait_for(
+        lambda: (stats_ref.get().to_dict() or {}).get("events") == 30 and stats_ref.get(),
+        timeout_s=120,
+        what="all thirty events to be aggregated",
+    ).to_dict()
+    assert stats["byType"] == {"page_view": 30}
+    assert stats["sessions"] == ["burst"]
