@@ -43,7 +43,7 @@ def create_app(
     detector: AnomalyDetector | None = None
     recommender: Recommender | None = None
     if settings.ml_models:
-        # Imported here: onnxruntime, spaCy and scikit-learn load only when the models are on.
+        # Imported here: onnxruntime and scikit-learn load only when the models are on.
         from ..ml.registry import EXTENSION_KEY, ModelRegistry  # noqa: PLC0415
         from ..ml.routes import ml_api  # noqa: PLC0415
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import Field
 
@@ -12,7 +11,7 @@ from shared.models.chat import Entity, Intent
 
 from ..nlu.analysis import Analysis
 from .encoder import SentenceEncoder
-from .entities import EntityExtractor
+from .entities import EntityTagger
 from .intent import IntentModel
 from .sentiment import SentimentDetail, SentimentModel
 
@@ -46,28 +45,21 @@ class TrainedAnalyzer:
         *,
         encoder: SentenceEncoder,
         intent: IntentModel,
-        entities: EntityExtractor,
+        entities: EntityTagger,
         sentiment: SentimentModel,
-        parallel: bool = True,
     ) -> None:
         self.encoder = encoder
         self.intent = intent
         self.entities = entities
         self.sentiment = sentiment
-        # spaCy and ONNX Runtime both release the GIL in their kernels: running NER beside the
-        # encoder roughly halves a request's latency on two cores.
-        self._pool = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ner") if parallel else None
-        )
 
     def analyze_detailed(self, texts: Sequence[str]) -> list[AnalysisDetail]:
         if not texts:
             return []
-        pending = self._pool.submit(self.entities.predict, texts) if self._pool else None
-        embeddings = self.encoder.encode(texts)
+        embeddings, words = self.encoder.encode_with_words(texts)
         intents = self.intent.predict_embeddings(texts, embeddings)
         sentiments = self.sentiment.predict_embeddings(texts, embeddings)
-        entities = pending.result() if pending else self.entities.predict(texts)
+        entities = self.entities.predict_words(texts, words)
         return [
             AnalysisDetail(
                 intent=i.intent,

@@ -18,8 +18,6 @@ class MLSettings(BaseSettings):
     threads: int = Field(default=1, ge=1, le=64)
     #: Check each artifact against the sha256 in its model card at start-up.
     verify_checksums: bool = True
-    #: Run spaCy NER in a second thread beside the encoder (needs 2 vCPUs to pay off).
-    parallel_entities: bool = True
     #: Optional models: start without them when their artifacts are absent.
     recommendations: bool = True
     anomaly: bool = True

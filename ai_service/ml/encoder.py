@@ -1,12 +1,15 @@
 """The shared sentence encoder (all-MiniLM-L6-v2, fine-tuned on CLINC150), run by ONNX Runtime.
 
 The ONNX graph already mean-pools and L2-normalises, so `encode` returns unit vectors; every head
-(intent, sentiment, item text for recommendations) is trained on these same vectors.
+(intent, sentiment, item text for recommendations) is trained on these same vectors. The same
+pass also yields per-word states (`token_states`, see training/onnx_graph.py) for the entity
+tagger, so one run of the network serves intent, sentiment and entities.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +18,23 @@ from numpy.typing import NDArray
 from tokenizers import Encoding, Tokenizer
 
 EMBEDDING_DIM = 384
+TOKEN_STATES = "token_states"  # noqa: S105 - an output name, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class WordStates:
+    """One text's words (the tokenizer's pre-tokens: split on spaces and punctuation) with
+    the state of each word's first sub-token; words past the length limit are absent."""
+
+    spans: tuple[tuple[int, int], ...]  # character offsets of each word
+    states: NDArray[np.float32]  # (len(spans), token state width)
 
 
 class SentenceEncoder:
     """Loads once; `encode` is thread-safe (ONNX Runtime sessions are)."""
 
     def __init__(
-        self, *, model_path: Path, tokenizer_path: Path, threads: int = 1, max_length: int = 64
+        self, *, model_path: Path, tokenizer_path: Path, threads: int = 1, max_length: int = 128
     ) -> None:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -31,6 +44,7 @@ class SentenceEncoder:
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self._input_names = {i.name for i in self._session.get_inputs()}
+        self.has_token_states = TOKEN_STATES in {o.name for o in self._session.get_outputs()}
         tokenizer = Tokenizer.from_file(str(tokenizer_path))
         tokenizer.enable_truncation(max_length=max_length)
         tokenizer.no_padding()
@@ -39,18 +53,41 @@ class SentenceEncoder:
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> NDArray[np.float32]:
         """Unit-length embeddings, shape (len(texts), 384)."""
+        embeddings, _ = self._encode(texts, batch_size=batch_size, words=False)
+        return embeddings
+
+    def encode_with_words(
+        self, texts: Sequence[str], *, batch_size: int = 64
+    ) -> tuple[NDArray[np.float32], list[WordStates]]:
+        """Embeddings plus each text's word states, from one pass of the network."""
+        if not self.has_token_states:
+            raise ValueError("this encoder graph has no token_states output (re-export it)")
+        embeddings, words = self._encode(texts, batch_size=batch_size, words=True)
+        return embeddings, words
+
+    def _encode(
+        self, texts: Sequence[str], *, batch_size: int, words: bool
+    ) -> tuple[NDArray[np.float32], list[WordStates]]:
+        out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        word_states: list[WordStates] = [_NO_WORDS] * len(texts)
         if not texts:
-            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-        out = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
+            return out, word_states
         # Sort by length so each batch pads little; restore the order at the end.
         encodings = self._tokenizer.encode_batch(list(texts))
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         for begin in range(0, len(texts), batch_size):
             idx = order[begin : begin + batch_size]
-            out[idx] = self._run([encodings[i] for i in idx])
-        return out
+            batch = [encodings[i] for i in idx]
+            embedding, states = self._run(batch, words=words)
+            out[idx] = embedding
+            if states is not None:
+                for row, i in enumerate(idx):
+                    word_states[i] = _words(batch[row], states[row])
+        return out, word_states
 
-    def _run(self, encodings: Sequence[Encoding]) -> NDArray[np.float32]:
+    def _run(
+        self, encodings: Sequence[Encoding], *, words: bool
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
@@ -60,5 +97,30 @@ class SentenceEncoder:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        (embedding,) = self._session.run(["embedding"], feeds)
-        return np.asarray(embedding, dtype=np.float32)
+        outputs = ["embedding", TOKEN_STATES] if words else ["embedding"]
+        results = self._session.run(outputs, feeds)
+        states = np.asarray(results[1], dtype=np.float32) if words else None
+        return np.asarray(results[0], dtype=np.float32), states
+
+
+def _words(encoding: Encoding, states: NDArray[np.float32]) -> WordStates:
+    """Group sub-tokens by word; a word's state is its first sub-token's."""
+    first: dict[int, int] = {}
+    spans: dict[int, tuple[int, int]] = {}
+    for position, word in enumerate(encoding.word_ids):
+        if word is None:  # [CLS], [SEP]
+            continue
+        start, end = encoding.offsets[position]
+        if word not in first:
+            first[word] = position
+            spans[word] = (start, end)
+        else:
+            spans[word] = (spans[word][0], end)
+    order = sorted(first)
+    return WordStates(
+        spans=tuple(spans[w] for w in order),
+        states=states[[first[w] for w in order]] if order else states[:0],
+    )
+
+
+_NO_WORDS = WordStates(spans=(), states=np.zeros((0, 0), dtype=np.float32))

