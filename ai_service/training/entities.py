@@ -219,8 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         version=VERSION,
         summary=(
             "Word-level BIO tagger: a logistic-regression head over the shared encoder's "
-            "token_states (layers 4-6 of the fine-tuned MiniLM), six WNUT17 types; plus rules "
-            "for e-mails, URLs, money, times, dates and numbers (ai_service/nlu/baseline.py)."
+            "token_states (layers 4-6 of the fine-tuned MiniLM), six WNUT17 types, Viterbi "
+            "decoding with transitions counted on train; plus rules for e-mails, URLs, money, "
+            "times, dates and numbers (ai_service/nlu/baseline.py)."
         ),
         data=(
             "WNUT17 emerging entities (CC BY 4.0; ai_service/data/ner/wnut17): trained on train, "
