@@ -25,8 +25,9 @@ from shared.errors import Transient
 from ..config import RateLimit
 from ..services.rate_limit import bucket_from_document, bucket_to_document, take
 
-# Twenty concurrent calls from one user contend on one document; let each retry enough to win.
+# The chat trigger's transaction (turns.py) contends with the user's other turns and calls.
 MAX_TRANSACTION_ATTEMPTS = 40
+# Compare-and-set rounds: each lets at least one caller through, so 60 covers 60 at once.
 MAX_SPEND_ATTEMPTS = 60
 # Jitter between rounds spreads the losers out so the next round is not another pile-up.
 MAX_BACKOFF_S = 0.2
