@@ -23,7 +23,7 @@ from pydantic import Field
 
 from shared.models.base import Frozen
 
-from .artifacts import open_artifact
+from .artifacts import float32_arrays, open_artifact
 
 FEATURES: tuple[str, ...] = (
     "log_events",
@@ -148,8 +148,7 @@ class AnomalyDetector:
             sess_options=options,
             providers=["CPUExecutionProvider"],
         )
-        with np.load(directory / "reference.npz") as ref:
-            arrays = {k: np.asarray(ref[k], dtype=np.float32) for k in ref.files}
+        arrays = float32_arrays(directory / "reference.npz")
         return cls(
             forest=forest,
             autoencoder=session,

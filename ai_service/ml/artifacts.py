@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MODELS_DIR = PACKAGE_DIR / "models"
 DATA_DIR = PACKAGE_DIR / "data"
@@ -43,3 +46,9 @@ def open_artifact(directory: Path, *, check: bool) -> tuple[dict[str, Any], dict
         verify(directory, card)
     config: dict[str, Any] = json.loads((directory / "config.json").read_text())
     return card, config
+
+
+def float32_arrays(path: Path) -> dict[str, NDArray[np.float32]]:
+    """Every array of an `.npz` artifact as float32 (the file is closed before returning)."""
+    with np.load(path) as archive:
+        return {name: np.asarray(archive[name], dtype=np.float32) for name in archive.files}

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from shared.models.chat import Entity
 
 from ..nlu.baseline import extract_entities as rule_entities
-from .artifacts import open_artifact
+from .artifacts import float32_arrays, open_artifact
 from .encoder import SentenceEncoder, WordStates
 
 #: WNUT17 type -> our entity type.
@@ -66,13 +66,13 @@ class EntityTagger:
     @classmethod
     def load(cls, directory: Path, *, encoder: SentenceEncoder, check: bool = True) -> EntityTagger:
         card, config = open_artifact(directory, check=check)
-        head = np.load(directory / "head.npz")
+        head = float32_arrays(directory / "head.npz")
         return cls(
             encoder=encoder,
             labels=config["labels"],
-            coef=head["coef"].astype(np.float32),
-            intercept=head["intercept"].astype(np.float32),
-            transitions=head["transitions"].astype(np.float32),
+            coef=head["coef"],
+            intercept=head["intercept"],
+            transitions=head["transitions"],
             version=f"{card.get('name', 'auraos-entities')}-{card.get('version', '?')}",
         )
 

@@ -34,7 +34,7 @@ from shared.models.chat import Intent, IntentRank
 
 from ..nlu.analysis import FALLBACK_INTENT
 from ..nlu.baseline import classify_intent as baseline_intent
-from .artifacts import open_artifact
+from .artifacts import float32_arrays, open_artifact
 from .encoder import SentenceEncoder
 
 OOS_LABEL = "oos"
@@ -155,8 +155,7 @@ class IntentModel:
     @classmethod
     def load(cls, directory: Path, *, encoder: SentenceEncoder, check: bool = True) -> IntentModel:
         card, config = open_artifact(directory, check=check)
-        with np.load(directory / "head.npz") as head:
-            arrays = {k: np.asarray(head[k], dtype=np.float32) for k in head.files}
+        arrays = float32_arrays(directory / "head.npz")
         return cls(
             encoder=encoder,
             labels=config["labels"],

@@ -19,7 +19,7 @@ from pydantic import Field
 from shared.models.base import Frozen
 from shared.models.chat import Sentiment, SentimentLabel
 
-from .artifacts import open_artifact
+from .artifacts import float32_arrays, open_artifact
 from .encoder import SentenceEncoder
 
 LABELS: tuple[SentimentLabel, ...] = (
@@ -87,8 +87,7 @@ class SentimentModel:
         cls, directory: Path, *, encoder: SentenceEncoder, check: bool = True
     ) -> SentimentModel:
         card, config = open_artifact(directory, check=check)
-        with np.load(directory / "heads.npz") as heads:
-            arrays = {k: np.asarray(heads[k], dtype=np.float32) for k in heads.files}
+        arrays = float32_arrays(directory / "heads.npz")
         return cls(
             encoder=encoder,
             model_coef=arrays["model_coef"],
