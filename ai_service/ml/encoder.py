@@ -51,6 +51,15 @@ class SentenceEncoder:
         self._tokenizer = tokenizer
         self.max_length = max_length
 
+    @classmethod
+    def from_dir(cls, directory: Path, *, threads: int = 1) -> SentenceEncoder:
+        """The artifact `auraos-train-intent` writes: encoder.onnx and tokenizer.json."""
+        return cls(
+            model_path=directory / "encoder.onnx",
+            tokenizer_path=directory / "tokenizer.json",
+            threads=threads,
+        )
+
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> NDArray[np.float32]:
         """Unit-length embeddings, shape (len(texts), 384)."""
         embeddings, _ = self._encode(texts, batch_size=batch_size, words=False)

@@ -49,11 +49,7 @@ class ModelRegistry:
         card = read_card(encoder_dir)
         if check:
             verify(encoder_dir, card)
-        encoder = SentenceEncoder(
-            model_path=encoder_dir / "encoder.onnx",
-            tokenizer_path=encoder_dir / "tokenizer.json",
-            threads=settings.threads,
-        )
+        encoder = SentenceEncoder.from_dir(encoder_dir, threads=settings.threads)
         timings["encoder"] = time.perf_counter() - started
         started = time.perf_counter()
         intent = IntentModel.load(root / "intent", encoder=encoder, check=check)

@@ -141,14 +141,6 @@ def tag_transitions(sequences: Sequence[Sequence[str]], labels: Sequence[str]) -
     return np.asarray(np.log(conditional) - np.log(prior), dtype=np.float32)
 
 
-def _served_encoder(models: Path, threads: int) -> SentenceEncoder:
-    return SentenceEncoder(
-        model_path=models / "encoder" / "encoder.onnx",
-        tokenizer_path=models / "encoder" / "tokenizer.json",
-        threads=threads,
-    )
-
-
 def _features(
     encoder: SentenceEncoder, sentences: Sequence[tuple[list[str], list[str]]]
 ) -> tuple[np.ndarray, list[str]]:
@@ -173,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tqdm import tqdm  # noqa: PLC0415
 
     started = time.monotonic()
-    encoder = _served_encoder(args.models, args.threads)
+    encoder = SentenceEncoder.from_dir(args.models / "encoder", threads=args.threads)
     x_train, y_train = _features(encoder, read_conll(args.data / "wnut17train.conll"))
     emit(f"train {x_train.shape[0]} words x {x_train.shape[1]} features")
     labels = sorted(set(y_train), key=lambda t: (t != "O", t[2:], t[:1]))
@@ -242,7 +234,7 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=MODELS_DIR)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    encoder = _served_encoder(args.models, args.threads)
+    encoder = SentenceEncoder.from_dir(args.models / "encoder", threads=args.threads)
     tagger = EntityTagger.load(args.models / "ner", encoder=encoder)
     emit(json.dumps(score(tagger, args.data), indent=2))
     return 0

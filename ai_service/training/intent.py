@@ -169,11 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
 
     from ..ml.encoder import SentenceEncoder  # noqa: PLC0415
 
-    served = SentenceEncoder(
-        model_path=args.encoder_out / "encoder.onnx",
-        tokenizer_path=args.encoder_out / "tokenizer.json",
-        threads=args.threads,
-    )
+    served = SentenceEncoder.from_dir(args.encoder_out, threads=args.threads)
     x_train = served.encode(train_texts)
     known = set(intents)
     val = [row for row in data["val"] + data["oos_val"] if row[1] in known]
@@ -299,11 +295,7 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
     from ..ml.encoder import SentenceEncoder  # noqa: PLC0415
 
     data = load_clinc(args.data)
-    encoder = SentenceEncoder(
-        model_path=args.models / "encoder" / "encoder.onnx",
-        tokenizer_path=args.models / "encoder" / "tokenizer.json",
-        threads=args.threads,
-    )
+    encoder = SentenceEncoder.from_dir(args.models / "encoder", threads=args.threads)
     model = IntentModel.load(args.models / "intent", encoder=encoder)
     metrics = score_clinc(model, data[args.split], data.get(args.oos_split, []))
     emit(json.dumps(metrics, indent=2))

@@ -109,11 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
             test[u], val[u] = int(picked[0]), int(picked[1])
         train[u] = [(i, r) for i, r in rows if i not in (test.get(u), val.get(u))]
 
-    encoder = SentenceEncoder(
-        model_path=args.models / "encoder" / "encoder.onnx",
-        tokenizer_path=args.models / "encoder" / "tokenizer.json",
-        threads=args.threads,
-    )
+    encoder = SentenceEncoder.from_dir(args.models / "encoder", threads=args.threads)
     item_embeddings = np.concatenate(
         [
             encoder.encode(texts[i : i + 512])

@@ -74,14 +74,6 @@ def score(model: SentimentModel, texts: Sequence[str], gold: NDArray[np.int64]) 
     return out
 
 
-def _encoder(models: Path, threads: int) -> SentenceEncoder:
-    return SentenceEncoder(
-        model_path=models / "encoder" / "encoder.onnx",
-        tokenizer_path=models / "encoder" / "tokenizer.json",
-        threads=threads,
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train the sentiment heads on GoEmotions.")
     parser.add_argument("--data", type=Path, default=GOEMOTIONS)
@@ -94,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tqdm import tqdm  # noqa: PLC0415
 
     started = time.monotonic()
-    encoder = _encoder(args.models, args.threads)
+    encoder = SentenceEncoder.from_dir(args.models / "encoder", threads=args.threads)
     splits = {}
     for split in tqdm(("train", "dev", "test"), desc="encode GoEmotions"):
         texts, gold = load_goemotions(args.data / f"{split}.tsv", args.data)
@@ -175,7 +167,7 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=MODELS_DIR)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    encoder = _encoder(args.models, args.threads)
+    encoder = SentenceEncoder.from_dir(args.models / "encoder", threads=args.threads)
     model = SentimentModel.load(args.models / "sentiment", encoder=encoder)
     texts, gold = load_goemotions(args.data, args.mapping_dir)
     emit(json.dumps(score(model, texts, gold), indent=2))
