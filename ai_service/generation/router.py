@@ -26,13 +26,10 @@ from tenacity import (
 
 from shared.models.base import Frozen
 
-from .anthropic_provider import AnthropicProvider
 from .base import GenerationRequest, GenerationResult, OnDelta, Provider, ProviderError
 from .costs import DEFAULT_PRICES, ModelPrice, cost_usd
-from .openai_provider import OpenAIProvider
 from .provider_config import ANTHROPIC, LOCAL, OPENAI, VERTEX, LLMConfig
 from .tokens import count_request_tokens, count_tokens
-from .vertex_provider import VertexProvider
 
 log = logging.getLogger(__name__)
 
@@ -261,9 +258,13 @@ def build_router(
     `local_provider` is the bundled model (built by the caller, it is heavy); without it "local"
     is skipped. `vertex_credentials` overrides Application Default Credentials (tests).
     """
+    # Each SDK is imported only when its provider is configured: together they take seconds to
+    # import, which a local-only deployment should not spend on every cold start.
     providers: list[Provider] = []
     for name in config.active_chain():
         if name == OPENAI and config.openai.api_key is not None:
+            from .openai_provider import OpenAIProvider  # noqa: PLC0415
+
             providers.append(
                 OpenAIProvider(
                     api_key=config.openai.api_key.get_secret_value(),
@@ -273,6 +274,8 @@ def build_router(
                 )
             )
         elif name == ANTHROPIC and config.anthropic.api_key is not None:
+            from .anthropic_provider import AnthropicProvider  # noqa: PLC0415
+
             providers.append(
                 AnthropicProvider(
                     api_key=config.anthropic.api_key.get_secret_value(),
@@ -282,6 +285,8 @@ def build_router(
                 )
             )
         elif name == VERTEX and config.vertex.project:
+            from .vertex_provider import VertexProvider  # noqa: PLC0415
+
             providers.append(
                 VertexProvider(
                     project=config.vertex.project,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -360,3 +362,18 @@ def test_build_router_leaves_out_providers_without_credentials() -> None:
     router = build_router(load_llm_config({}), local_provider=StubProvider("local"))
 
     assert router.chain == ("local",)
+
+
+def test_a_local_only_router_imports_no_provider_sdk() -> None:
+    # Each SDK takes up to a second to import; a cold start must not pay for unconfigured ones.
+    script = (
+        "import sys\n"
+        "from ai_service.generation.provider_config import load_llm_config\n"
+        "from ai_service.generation.router import build_router\n"
+        "build_router(load_llm_config({}))\n"
+        "print(sorted({'openai', 'anthropic', 'google.genai'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
