@@ -211,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         version=VERSION,
         summary=(
             "Word-level BIO tagger: a logistic-regression head over the shared encoder's "
-            "token_states (layers 4-6 of the fine-tuned MiniLM), six WNUT17 types, Viterbi "
+            "token_states (layers 3-5 of the fine-tuned MiniLM), six WNUT17 types, Viterbi "
             "decoding with transitions counted on train; plus rules for e-mails, URLs, money, "
             "times, dates and numbers (ai_service/nlu/baseline.py)."
         ),

@@ -111,4 +111,6 @@ def test_card_reports_clinc_metrics(model: IntentModel) -> None:
     metrics = read_card(MODELS_DIR / "intent")["metrics"]
     assert metrics["n_in_scope"] == 4500
     assert metrics["n_oos"] == 1000
-    assert metrics["in_scope_accuracy"] > 0.95
+    assert metrics["in_scope_accuracy"] >= 0.97  # the README's figure; BERT-base: 0.962
+    assert metrics["oos_recall"] >= 0.85
+    assert "val_in_scope_accuracy" not in metrics  # val trained on: only oos_val is held out
