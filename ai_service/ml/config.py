@@ -22,3 +22,6 @@ class MLSettings(BaseSettings):
     recommendations: bool = True
     anomaly: bool = True
     max_batch: int = Field(default=256, ge=1, le=4096)
+    #: Out-of-scope threshold for intents; unset = the trained one. Higher rejects more
+    #: out-of-scope text and more in-scope text too (ai_service/ml/README.md has the trade-off).
+    intent_threshold: float | None = Field(default=None, gt=0.0, lt=1.0)

@@ -153,7 +153,15 @@ class IntentModel:
         self._group = np.array([self._assistant_names.index(a) for a in self._assistant])
 
     @classmethod
-    def load(cls, directory: Path, *, encoder: SentenceEncoder, check: bool = True) -> IntentModel:
+    def load(
+        cls,
+        directory: Path,
+        *,
+        encoder: SentenceEncoder,
+        check: bool = True,
+        threshold: float | None = None,
+    ) -> IntentModel:
+        """`threshold` replaces the trained out-of-scope threshold (an operator's choice)."""
         card, config = open_artifact(directory, check=check)
         arrays = float32_arrays(directory / "head.npz")
         return cls(
@@ -164,7 +172,7 @@ class IntentModel:
             cosine_weight=arrays["cosine_weight"],
             alpha=float(config["alpha"]),
             scale=float(config["scale"]),
-            threshold=float(config["threshold"]),
+            threshold=float(config["threshold"]) if threshold is None else threshold,
             version=str(card.get("version", "dev")),
         )
 

@@ -52,7 +52,9 @@ class ModelRegistry:
         encoder = SentenceEncoder.from_dir(encoder_dir, threads=settings.threads)
         timings["encoder"] = time.perf_counter() - started
         started = time.perf_counter()
-        intent = IntentModel.load(root / "intent", encoder=encoder, check=check)
+        intent = IntentModel.load(
+            root / "intent", encoder=encoder, check=check, threshold=settings.intent_threshold
+        )
         sentiment = SentimentModel.load(root / "sentiment", encoder=encoder, check=check)
         entities = EntityTagger.load(root / "ner", encoder=encoder, check=check)
         timings["heads"] = time.perf_counter() - started

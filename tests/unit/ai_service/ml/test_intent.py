@@ -114,3 +114,40 @@ def test_card_reports_clinc_metrics(model: IntentModel) -> None:
     assert metrics["in_scope_accuracy"] >= 0.97  # the README's figure; BERT-base: 0.962
     assert metrics["oos_recall"] >= 0.85
     assert "val_in_scope_accuracy" not in metrics  # val trained on: only oos_val is held out
+
+
+def test_operator_threshold_trades_in_scope_for_out_of_scope(
+    model: IntentModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ai_service.ml.config import MLSettings
+
+    monkeypatch.setenv("AURAOS_ML_INTENT_THRESHOLD", "0.7")
+    monkeypatch.setenv("AURAOS_ML_RECOMMENDATIONS", "false")
+    monkeypatch.setenv("AURAOS_ML_ANOMALY", "false")
+    strict = ModelRegistry.load(MLSettings()).analyzer.intent
+    assert strict.threshold == 0.7 > model.threshold
+    # Confident, clearly out of scope, and two in between (0.5-0.6 under the shipped model).
+    texts = ["set an alarm for 6 am", "what about the bank", "is it late", "i lost my wallet"]
+    emb = model.encoder.encode(texts)
+    trained, stricter = model.predict_domain(emb), strict.predict_domain(emb)
+    # A higher threshold only ever turns answers into `oos`, never the other way round.
+    assert all(s in (t, OOS_LABEL) for t, s in zip(trained, stricter, strict=True))
+    assert trained[2:] == ["time", "report_lost_card"]
+    assert stricter == ["alarm", OOS_LABEL, OOS_LABEL, OOS_LABEL]
+    probs = model.probabilities(emb).max(axis=1)
+    assert [p == OOS_LABEL for p in stricter] == [
+        t == OOS_LABEL or bool(c < 0.7) for t, c in zip(trained, probs, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("value", ["0", "1", "1.5", "-0.1", "high"])
+def test_operator_threshold_out_of_range_is_refused(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import ValidationError
+
+    from ai_service.ml.config import MLSettings
+
+    monkeypatch.setenv("AURAOS_ML_INTENT_THRESHOLD", value)
+    with pytest.raises(ValidationError):
+        MLSettings()
