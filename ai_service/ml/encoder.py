@@ -71,8 +71,7 @@ class SentenceEncoder:
         """Embeddings plus each text's word states, from one pass of the network."""
         if not self.has_token_states:
             raise ValueError("this encoder graph has no token_states output (re-export it)")
-        embeddings, words = self._encode(texts, batch_size=batch_size, words=True)
-        return embeddings, words
+        return self._encode(texts, batch_size=batch_size, words=True)
 
     def _encode(
         self, texts: Sequence[str], *, batch_size: int, words: bool

@@ -23,6 +23,7 @@ from shared.models.chat import Entity
 from ..nlu.baseline import extract_entities as rule_entities
 from .artifacts import float32_arrays, open_artifact
 from .encoder import SentenceEncoder, WordStates
+from .probabilities import softmax
 
 #: WNUT17 type -> our entity type.
 WNUT_TYPES: dict[str, str] = {
@@ -98,10 +99,7 @@ class EntityTagger:
         if not sum(sizes):
             return [[] for _ in words]
         states = np.concatenate([w.states for w in words if len(w.spans)])
-        logits = states @ self._coef.T + self._intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        probs = np.exp(logits)
-        probs /= probs.sum(axis=1, keepdims=True)
+        probs = softmax(states @ self._coef.T + self._intercept)
         out: list[list[TaggedSpan]] = []
         begin = 0
         for text_words, size in zip(words, sizes, strict=True):

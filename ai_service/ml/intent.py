@@ -36,6 +36,7 @@ from ..nlu.analysis import FALLBACK_INTENT
 from ..nlu.baseline import classify_intent as baseline_intent
 from .artifacts import float32_arrays, open_artifact
 from .encoder import SentenceEncoder
+from .probabilities import softmax
 
 OOS_LABEL = "oos"
 TASK_INTENT = "task"
@@ -178,8 +179,8 @@ class IntentModel:
 
     def probabilities(self, embeddings: NDArray[np.float32]) -> NDArray[np.float32]:
         """P(CLINC intent | text) over `labels`, from unit embeddings (n, 384)."""
-        lr = _softmax(embeddings @ self._lr_coef.T + self._lr_intercept)
-        cos = _softmax(self.scale * (embeddings @ self._cosine.T))
+        lr = softmax(embeddings @ self._lr_coef.T + self._lr_intercept)
+        cos = softmax(self.scale * (embeddings @ self._cosine.T))
         return np.asarray(self.alpha * cos + (1.0 - self.alpha) * lr, dtype=np.float32)
 
     def predict(self, texts: Sequence[str]) -> list[IntentPrediction]:
@@ -281,12 +282,6 @@ def score_clinc(
             float(np.mean([p == g for p, g in zip(everything, golds, strict=True)])), 4
         )
     return metrics
-
-
-def _softmax(logits: NDArray[np.float32]) -> NDArray[np.float32]:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return np.asarray(exp / exp.sum(axis=1, keepdims=True), dtype=np.float32)
 
 
 def _unit(value: float | np.floating[Any]) -> float:

@@ -21,6 +21,7 @@ from shared.models.chat import Sentiment, SentimentLabel
 
 from .artifacts import float32_arrays, open_artifact
 from .encoder import SentenceEncoder
+from .probabilities import softmax
 
 LABELS: tuple[SentimentLabel, ...] = (
     SentimentLabel.NEGATIVE,
@@ -105,9 +106,9 @@ class SentimentModel:
         self, embeddings: NDArray[np.float32], vader: NDArray[np.float32]
     ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """(head-only, ensemble) probabilities over LABELS."""
-        model = _softmax(embeddings @ self._model[0].T + self._model[1])
+        model = softmax(embeddings @ self._model[0].T + self._model[1])
         features = np.hstack([embeddings, self.vader_weight * vader])
-        ensemble = _softmax(features @ self._ensemble[0].T + self._ensemble[1])
+        ensemble = softmax(features @ self._ensemble[0].T + self._ensemble[1])
         return model, ensemble
 
     def predict(self, texts: Sequence[str]) -> list[SentimentDetail]:
@@ -131,9 +132,3 @@ class SentimentModel:
 
 def _polarity(probs: NDArray[np.float32]) -> float:
     return round(min(1.0, max(-1.0, float(probs[2] - probs[0]))), 4)
-
-
-def _softmax(logits: NDArray[np.float32]) -> NDArray[np.float32]:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return np.asarray(exp / exp.sum(axis=1, keepdims=True), dtype=np.float32)

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..ml.intent import OOS_LABEL, IntentModel, load_clinc, score_clinc
+from ..ml.probabilities import softmax
 from .common import DATA_DIR, MODELS_DIR, emit, seed_everything, write_model_card
 from .sentiment import GOEMOTIONS
 
@@ -316,10 +317,7 @@ def _ensemble(
     scale: float,
     alpha: float,
 ) -> NDArray[np.float64]:
-    logits = scale * (x @ cosine_head.T).astype(np.float64)
-    logits -= logits.max(1, keepdims=True)
-    p_cos = np.exp(logits)
-    p_cos /= p_cos.sum(1, keepdims=True)
+    p_cos = softmax(scale * (x @ cosine_head.T).astype(np.float64))
     return np.asarray(alpha * p_cos + (1 - alpha) * p_lr)
 
 
