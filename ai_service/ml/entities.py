@@ -107,7 +107,7 @@ class EntityTagger:
             text_probs = probs[begin:end]
             tags = viterbi(np.log(text_probs + 1e-9), self._transitions)
             out.append(
-                _decode(
+                bio_spans(
                     text_words.spans,
                     [self.labels[t] for t in tags],
                     text_probs[np.arange(size), tags],
@@ -153,10 +153,11 @@ def viterbi(emissions: NDArray[np.float32], transitions: NDArray[np.float32]) ->
     return path[::-1]
 
 
-def _decode(
+def bio_spans(
     spans: Sequence[tuple[int, int]], tags: Sequence[str], confidence: NDArray[np.float32]
 ) -> list[TaggedSpan]:
-    """BIO tags -> spans; an I- tag that does not continue its type opens a new span."""
+    """BIO tags -> spans; an I- tag that does not continue its type opens a new span. Each
+    span runs from its first word's start to its last word's end, scored by their mean."""
     out: list[TaggedSpan] = []
     current: list[int] = []
     kind = ""

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..ml.encoder import SentenceEncoder, WordStates
-from ..ml.entities import WNUT_TYPES, EntityTagger
+from ..ml.entities import WNUT_TYPES, EntityTagger, bio_spans
 from .common import DATA_DIR, MODELS_DIR, emit, write_model_card
 
 WNUT = DATA_DIR / "ner" / "wnut17"
@@ -47,15 +47,10 @@ def read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
 
 
 def gold_spans(tags: Sequence[str]) -> set[Span]:
-    spans: set[Span] = set()
-    start, kind = -1, ""
-    for i, tag in enumerate([*tags, "O"]):
-        if start >= 0 and not (tag.startswith("I-") and tag[2:] == kind):
-            spans.add((start, i, kind))
-            start = -1
-        if tag.startswith("B-") or (tag.startswith("I-") and start < 0):
-            start, kind = i, tag[2:]
-    return spans
+    """(first token, end token, type) of each gold entity, read as the tagger reads its tags."""
+    tokens = [(i, i + 1) for i in range(len(tags))]
+    unscored = np.zeros(len(tags), dtype=np.float32)
+    return {(start, end, kind) for kind, start, end, _ in bio_spans(tokens, tags, unscored)}
 
 
 def token_offsets(tokens: Sequence[str]) -> list[tuple[int, int]]:
