@@ -1,6 +1,6 @@
 """ai_service cold start: process start to the first 200 on /readyz, as Cloud Run measures it.
 
-    .venv/bin/python bench/bench_cold_start.py --runs 3
+    .venv/bin/python -m bench.bench_cold_start --runs 5
 
 Starts `gunicorn -c ai_service/gunicorn.conf.py` with the production settings (trained models and
 the local LLM loaded at start-up) on a free port, polls /readyz, stops it; repeats. Firestore is
@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,19 +22,14 @@ from pathlib import Path
 
 import requests
 
+from bench.harness import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "cold_start.json"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def one_start(*, timeout_s: float = 180) -> float:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "HOST": "127.0.0.1",
@@ -74,7 +68,7 @@ def main() -> None:
     seconds = [one_start() for _ in range(args.runs)]
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": f".venv/bin/python bench/bench_cold_start.py --runs {args.runs}",
+        "command": f".venv/bin/python -m bench.bench_cold_start --runs {args.runs}",
         "runs_s": [round(s, 2) for s in seconds],
         "median_s": round(statistics.median(seconds), 2),
         "load_avg_1m": os.getloadavg()[0],
