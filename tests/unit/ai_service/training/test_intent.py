@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from ai_service.ml.artifacts import DATA_DIR
-from ai_service.training.intent import _pick_threshold, clinc_form, outlier_texts, trivia_questions
+from ai_service.training.intent import (
+    _pick_threshold,
+    clinc_form,
+    outlier_texts,
+    recall_lower_bound,
+    trivia_questions,
+)
 
 
 def _clinc_texts() -> set[str]:
@@ -61,16 +67,29 @@ def test_clinc_form_lowercases_and_drops_closing_punctuation(raw: str, expected:
     assert clinc_form(raw) == expected
 
 
-def test_threshold_is_the_lowest_reaching_the_recall_target() -> None:
+def test_threshold_must_reach_the_recall_target_with_confidence() -> None:
     oos = 2
-    # Four in-scope rows (confident) and four out-of-scope rows of rising in-scope confidence.
+    # Four confident in-scope rows, then 100 out-of-scope rows whose in-scope confidence
+    # rises from 0.5 in steps of 0.0045: a threshold t rejects those below t.
+    confidence = 0.5 + 0.0045 * np.arange(100)
     probs = np.array(
-        [[0.9, 0.05, 0.05]] * 4
-        + [[0.2, 0.1, 0.7], [0.3, 0.3, 0.4], [0.5, 0.2, 0.3], [0.7, 0.2, 0.1]]
+        [[0.95, 0.05, 0.0]] * 4 + [[c, 0.0, 1 - c - 1e-9] for c in confidence], dtype=np.float64
     )
-    y = np.array([0, 0, 0, 0, oos, oos, oos, oos])
-    # The first two are rejected by their `oos` argmax; 0.5 and 0.7 need a threshold above them.
-    assert _pick_threshold(probs, y, oos, 0.75) == pytest.approx(0.51)
-    assert _pick_threshold(probs, y, oos, 0.5) == pytest.approx(0.05)
-    # Unreachable without rejecting in-scope rows: the best recall + accuracy wins instead.
-    assert 0.7 < _pick_threshold(probs, y, oos, 1.0) <= 0.9
+    y = np.array([0] * 4 + [oos] * 100)
+    # 90 % with 95 % confidence takes 96 of 100 (the 96th value is 0.9275): threshold 0.93.
+    chosen = _pick_threshold(probs, y, oos, recall_target=0.9, confidence=0.95)
+    assert chosen == pytest.approx(0.93)
+    assert np.sum(confidence < chosen) == 96
+    # A point estimate (confidence 0.5) is content with fewer.
+    assert _pick_threshold(probs, y, oos, recall_target=0.9, confidence=0.5) < chosen
+    # Unreachable below 0.95: the best recall + in-scope accuracy wins instead.
+    assert _pick_threshold(probs, y, oos, recall_target=0.99, confidence=0.95) == pytest.approx(
+        0.95
+    )
+
+
+def test_recall_lower_bound_is_clopper_pearson() -> None:
+    assert recall_lower_bound(95, 100, 0.95) == pytest.approx(0.8977, abs=1e-4)
+    assert recall_lower_bound(96, 100, 0.95) == pytest.approx(0.9108, abs=1e-4)
+    assert recall_lower_bound(100, 100, 0.95) == pytest.approx(0.05 ** (1 / 100))
+    assert recall_lower_bound(0, 100, 0.95) == 0.0
