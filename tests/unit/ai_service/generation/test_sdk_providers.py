@@ -165,15 +165,14 @@ def test_stops_early_when_on_delta_returns_false(
     llm_server.script(Reply(text=text, chunks=40, chunk_delay_s=0.02))
     collector = DeltaCollector(stop_after=2)
 
-    started = time.monotonic()
     result = provider_for(llm_server).generate(chat_request, collector)
 
-    assert time.monotonic() - started < 0.5  # did not wait for the 40 x 20 ms stream
     assert len(collector.pieces) == 2
     assert result.text == collector.text
     assert result.finish_reason == "cancelled"
     assert result.output_tokens > 0  # estimated: a cancelled stream has no final usage
-    # The response was closed, so the server's next writes hit a closed connection.
+    # The response was closed mid-stream (not read to its end): the server's next writes hit
+    # a closed connection. (No wall-clock bound: a busy machine makes one flaky.)
     assert llm_server.wait_for_disconnects(1) == 1
 
 
@@ -198,12 +197,13 @@ def test_http_errors_map_to_provider_errors(
 def test_timeout_is_retryable(llm_server: FakeLLMServer, chat_request: GenerationRequest) -> None:
     llm_server.script(Reply.hang(3.0))
 
+    provider = provider_for(llm_server, timeout_s=0.3)  # (SDK import outside the clock)
     started = time.monotonic()
     with pytest.raises(ProviderError) as caught:
-        provider_for(llm_server, timeout_s=0.3).generate(chat_request, DeltaCollector())
+        provider.generate(chat_request, DeltaCollector())
 
     assert caught.value.retryable is True
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 2.0  # gave up long before the server's 3 s answer
 
 
 @pytest.mark.parametrize("kind", ["openai", "anthropic", "vertex"])
