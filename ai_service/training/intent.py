@@ -326,9 +326,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
         version=VERSION,
         summary=(
             "CLINC150 intent classifier (150 intents + out-of-scope) on the shared encoder: "
-            "ensemble of a fine-tuned cosine head and a logistic-regression head; fallback to "
-            "out_of_scope below the threshold; CLINC intents map to the assistant's intents "
-            "(ai_service/ml/intent.py ASSISTANT_INTENTS)."
+            "the fine-tuned cosine head, averaged with a logistic-regression head by the weight "
+            "val chose (`alpha` in config.json); fallback to out_of_scope below the threshold; "
+            "CLINC intents map to the assistant's intents (ai_service/ml/intent.py "
+            "ASSISTANT_INTENTS)."
         ),
         data=(
             f"CLINC150 data_full.json {trained_on}; C and alpha chosen on val "
