@@ -179,8 +179,10 @@ class IntentModel:
 
     def probabilities(self, embeddings: NDArray[np.float32]) -> NDArray[np.float32]:
         """P(CLINC intent | text) over `labels`, from unit embeddings (n, 384)."""
-        lr = softmax(embeddings @ self._lr_coef.T + self._lr_intercept)
         cos = softmax(self.scale * (embeddings @ self._cosine.T))
+        if self.alpha == 1.0:  # val chose the cosine head alone: the LR head would weigh nothing
+            return np.asarray(cos, dtype=np.float32)
+        lr = softmax(embeddings @ self._lr_coef.T + self._lr_intercept)
         return np.asarray(self.alpha * cos + (1.0 - self.alpha) * lr, dtype=np.float32)
 
     def predict(self, texts: Sequence[str]) -> list[IntentPrediction]:

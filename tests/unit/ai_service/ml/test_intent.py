@@ -174,3 +174,23 @@ def test_operator_threshold_out_of_range_is_refused(
     monkeypatch.setenv("AURAOS_ML_INTENT_THRESHOLD", value)
     with pytest.raises(ValidationError):
         MLSettings()
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.25, 1.0])
+def test_heads_are_averaged_by_alpha(model: IntentModel, alpha: float) -> None:
+    from ai_service.ml.probabilities import softmax
+
+    emb = model.encoder.encode(["what time is it?", "who won the world cup in 1998"])
+    cos = softmax(model.scale * (emb @ model._cosine.T))
+    lr = softmax(emb @ model._lr_coef.T + model._lr_intercept)
+    mixed = IntentModel(
+        encoder=model.encoder,
+        labels=model.labels,
+        lr_coef=model._lr_coef,
+        lr_intercept=model._lr_intercept,
+        cosine_weight=model._cosine,
+        alpha=alpha,
+        scale=model.scale,
+        threshold=model.threshold,
+    )
+    np.testing.assert_allclose(mixed.probabilities(emb), alpha * cos + (1 - alpha) * lr, atol=1e-6)
