@@ -338,8 +338,11 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
 
     model = IntentModel.load(args.out, encoder=served, check=False)
     # A selection run never looks at test: its figures would tempt the next choice.
-    test = [] if args.holdout_val else [row for row in data["test"] if row[1] in known]
-    metrics = score_clinc(model, test, data["oos_test"]) if test else {}
+    metrics = (
+        {}
+        if args.holdout_val
+        else score_clinc(model, [row for row in data["test"] if row[1] in known], data["oos_test"])
+    )
     metrics_val = score_clinc(
         model, [row for row in data["val"] if row[1] in known], data["oos_val"]
     )
