@@ -30,6 +30,7 @@ CACHE_DIR_ENV = "AURAOS_LLM_CACHE_DIR"
 MANIFEST_PATH = Path(__file__).parent.parent / "models" / "llm" / "checksums.json"
 _CHUNK = 4 * 1024 * 1024
 _FILE_MODE = 0o644  # readable by the user the service runs as, if an image build assembled it
+_NS_PER_S = 1_000_000_000
 
 ChatFormat = Literal["chatml"]
 
@@ -165,12 +166,25 @@ def _marker_matches(marker: Path, target: Path, spec: ModelSpec) -> bool:
         stat = target.stat()
     except (OSError, ValueError):
         return False
+    recorded_ns = recorded.get("mtime_ns")
     return bool(
         recorded.get("sha256") == spec.sha256
         and recorded.get("path") == str(target)
         and recorded.get("size") == stat.st_size == spec.size
-        and recorded.get("mtime_ns") == stat.st_mtime_ns
+        and isinstance(recorded_ns, int)
+        and _same_mtime(recorded_ns, stat.st_mtime_ns)
     )
+
+
+def _same_mtime(recorded_ns: int, actual_ns: int) -> bool:
+    """Equal, or equal to the second where the file's mtime lost its fraction on the way.
+
+    An image layer is a tar archive: the file an image build verified comes back with whole-second
+    mtimes. A file rewritten since keeps a fraction of its own, so that still counts as changed.
+    """
+    if actual_ns == recorded_ns:
+        return True
+    return actual_ns % _NS_PER_S == 0 and actual_ns // _NS_PER_S == recorded_ns // _NS_PER_S
 
 
 def _write_marker(marker: Path, target: Path, spec: ModelSpec) -> None:
@@ -200,14 +214,14 @@ def _locked(cache_dir: Path, spec: ModelSpec) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _verify_single(path: Path, spec: ModelSpec) -> None:
+def _verify_file(path: Path, spec: ModelSpec) -> None:
     whole = hashlib.sha256()
     with path.open("rb") as src:
         _copy_hashing(src, None, whole)
     if whole.hexdigest() != spec.sha256:
         raise ModelUnavailable(
             f"checksum mismatch for {path} (model {spec.model_id!r}): sha256 {whole.hexdigest()}, "
-            f"expected {spec.sha256}; reinstall {spec.parts[0].distribution}"
+            f"expected {spec.sha256}; reinstall {', '.join(p.distribution for p in spec.parts)}"
         )
 
 
@@ -255,20 +269,22 @@ def locate_model(
     """
     spec = spec or model_spec(model_id)
     cache_dir = (cache_dir or default_cache_dir()).expanduser()
-    paths = [part_path(part) for part in spec.parts]  # fails fast on a missing part
     single = len(spec.parts) == 1
-    target = paths[0] if single else cache_dir / spec.filename
+    # A joined model is found without its part packages: an image ships the joined file only.
+    target = part_path(spec.parts[0]) if single else cache_dir / spec.filename
     marker = _marker_path(cache_dir, spec)
     if not force_verify and _marker_matches(marker, target, spec):
         return target
+    if not _writable(cache_dir):
+        return _verified_in_place(target, spec, cache_dir)
+    paths = [part_path(part) for part in spec.parts]  # fails fast on a missing part
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
         with _locked(cache_dir, spec):
             if not force_verify and _marker_matches(marker, target, spec):
                 return target  # another process finished it while we waited
             if single:
                 log.info("verifying local model %s at %s", spec.model_id, target)
-                _verify_single(target, spec)
+                _verify_file(target, spec)
             else:
                 log.info("assembling local model %s into %s", spec.model_id, target)
                 _assemble(paths, target, spec)
@@ -276,5 +292,37 @@ def locate_model(
     except OSError as error:
         raise ModelUnavailable(
             f"cannot prepare model {spec.model_id!r} in {cache_dir}: {error}"
+        ) from error
+    return target
+
+
+def _writable(cache_dir: Path) -> bool:
+    """Whether the cache can take a lock, a joined file and a marker (creating it if needed)."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(cache_dir, os.W_OK | os.X_OK)
+
+
+def _verified_in_place(target: Path, spec: ModelSpec, cache_dir: Path) -> Path:
+    """A read-only cache (an image layer, a shared mount): check the file, record nothing."""
+    if not target.is_file():
+        raise ModelUnavailable(
+            f"the model cache {cache_dir} is read-only and holds no {spec.filename}: prepare the "
+            f"model where the cache is writable (an image does it at build time) or set "
+            f"{CACHE_DIR_ENV} to a writable folder"
+        )
+    log.warning(
+        "model cache %s is read-only and its marker does not match %s: verifying it in place "
+        "(every start will, until the cache is prepared again)",
+        cache_dir,
+        target,
+    )
+    try:
+        _verify_file(target, spec)
+    except OSError as error:
+        raise ModelUnavailable(
+            f"cannot read model {spec.model_id!r} at {target}: {error}"
         ) from error
     return target

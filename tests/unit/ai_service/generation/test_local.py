@@ -6,11 +6,15 @@ xllamacpp or the weight packages are not installed. About 20-30 s on 2 cores.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import importlib.util
+import json
 import logging
 import os
+import shutil
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -93,10 +97,8 @@ def test_chatml_prompt_frames_turns_and_strips_forged_markers() -> None:
 # --- joining and verifying parts (a small synthetic model in fake packages) --------------------
 
 
-@pytest.fixture
-def fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModelSpec, Path]]:
-    """A three-part 'model' shipped in three throwaway packages on sys.path."""
-    site = tmp_path / "site"
+def _fake_model(site: Path) -> tuple[ModelSpec, Path]:
+    """A three-part 'model' shipped in three throwaway packages under `site`."""
     chunks = [os.urandom(300_000), os.urandom(200_000), os.urandom(1234)]
     prefix = f"auraos_fake_{uuid.uuid4().hex[:8]}"
     parts = []
@@ -124,11 +126,25 @@ def fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tupl
         sha256=hashlib.sha256(whole).hexdigest(),
         parts=tuple(parts),
     )
-    monkeypatch.syspath_prepend(str(site))
+    sys.path.insert(0, str(site))
     importlib.invalidate_caches()
-    yield spec, site
-    for part in parts:
-        sys.modules.pop(part.package, None)
+    return spec, site
+
+
+@pytest.fixture(autouse=True)
+def _restore_sys_path() -> Iterator[None]:
+    """Fake part packages never outlive their test (on sys.path or in sys.modules)."""
+    path, modules = list(sys.path), set(sys.modules)
+    yield
+    sys.path[:] = path
+    for name in set(sys.modules) - modules:
+        if name.startswith("auraos_fake_"):
+            del sys.modules[name]
+
+
+@pytest.fixture
+def fake_model(tmp_path: Path) -> tuple[ModelSpec, Path]:
+    return _fake_model(tmp_path / "site")
 
 
 def test_parts_are_joined_verified_and_reused(
@@ -205,6 +221,141 @@ def test_a_missing_package_is_named_with_its_pip_name(tmp_path: Path) -> None:
     spec = ModelSpec(model_id="gone", filename="gone.gguf", size=1, sha256="0" * 64, parts=(part,))
     with pytest.raises(ModelUnavailable, match=r"not installed; pip install no-such-package==1\.0"):
         locate_model("gone", spec=spec, cache_dir=tmp_path)
+
+
+# --- the model inside an image: a read-only layer, whole-second mtimes, no part packages -------
+
+ROOT = Path(__file__).resolve().parents[4]
+# Root writes anywhere: drop its capabilities so that file modes bind it, as they bind the
+# image's service user (a read-only layer refuses even root; a 0555 folder refuses this process).
+AS_UNPRIVILEGED = (
+    ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    if os.geteuid() == 0
+    else []
+)
+needs_setpriv = pytest.mark.skipif(
+    bool(AS_UNPRIVILEGED) and shutil.which("setpriv") is None, reason="root without setpriv"
+)
+
+
+@pytest.fixture
+def layer_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+    for path in tmp_path.rglob("*"):
+        if path.is_dir():
+            path.chmod(0o755)  # so that pytest can clean it up
+
+
+def _as_image_layer(cache: Path, spec: ModelSpec) -> None:
+    """What an image build followed by a layer export leaves: seconds-only mtimes, read-only."""
+    for path in cache.iterdir():
+        seconds = path.stat().st_mtime_ns // 1_000_000_000
+        os.utime(path, ns=(seconds * 1_000_000_000, seconds * 1_000_000_000))
+    for path in cache.iterdir():
+        path.chmod(0o444)
+    cache.chmod(0o555)
+
+
+def _locate_as_the_service_user(spec: ModelSpec, cache: Path) -> subprocess.CompletedProcess[str]:
+    """locate_model in a fresh process that cannot write the cache."""
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from ai_service.generation.local_model import ModelPart, ModelSpec, locate_model\n"
+        "raw = json.loads(sys.argv[1])\n"
+        "spec = ModelSpec(**{**raw, 'parts': tuple(ModelPart(**p) for p in raw['parts'])})\n"
+        "print(locate_model(spec.model_id, spec=spec, cache_dir=Path(sys.argv[2])))\n"
+    )
+    return subprocess.run(
+        [
+            *AS_UNPRIVILEGED,
+            sys.executable,
+            "-c",
+            code,
+            json.dumps(dataclasses.asdict(spec)),
+            str(cache),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@needs_setpriv
+def test_a_model_verified_at_build_time_loads_from_a_read_only_layer_without_its_parts(
+    layer_dir: Path,
+) -> None:
+    """The image's boot failure: seconds-only mtimes broke the marker, then the lock hit EACCES."""
+    spec, site = _fake_model(layer_dir / "site")
+    cache = layer_dir / "cache"
+    path = locate_model(spec.model_id, spec=spec, cache_dir=cache)
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns // 1000 * 1000 + 123))
+    locate_model(spec.model_id, spec=spec, cache_dir=cache, force_verify=True)  # marker: +123 ns
+    shutil.rmtree(site)  # the image copies the joined file only
+    before = sorted(p.name for p in cache.iterdir())
+    _as_image_layer(cache, spec)
+
+    done = _locate_as_the_service_user(spec, cache)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(path)
+    assert sorted(p.name for p in cache.iterdir()) == before  # nothing written
+    assert "verifying it in place" not in done.stderr  # the marker was honoured
+
+
+@needs_setpriv
+def test_a_read_only_cache_whose_marker_is_stale_verifies_in_place(
+    layer_dir: Path,
+) -> None:
+    spec, _ = _fake_model(layer_dir / "site")
+    cache = layer_dir / "cache"
+    locate_model(spec.model_id, spec=spec, cache_dir=cache)
+    (cache / f"{spec.filename}.verified.json").unlink()
+    _as_image_layer(cache, spec)
+
+    done = _locate_as_the_service_user(spec, cache)
+
+    assert done.returncode == 0, done.stderr
+    assert "verifying it in place" in done.stderr
+    assert not (cache / f"{spec.filename}.verified.json").exists()
+
+
+@needs_setpriv
+def test_a_read_only_cache_without_the_model_fails_with_a_clear_message(
+    layer_dir: Path,
+) -> None:
+    spec, _ = _fake_model(layer_dir / "site")
+    cache = layer_dir / "cache"
+    cache.mkdir()
+    cache.chmod(0o555)
+
+    done = _locate_as_the_service_user(spec, cache)
+
+    assert done.returncode != 0
+    assert "is read-only and holds no fake.gguf" in done.stderr
+    assert "Permission denied" not in done.stderr
+    assert not list(cache.iterdir())
+
+
+@needs_setpriv
+def test_a_damaged_model_in_a_read_only_cache_is_refused(layer_dir: Path) -> None:
+    spec, _ = _fake_model(layer_dir / "site")
+    cache = layer_dir / "cache"
+    path = locate_model(spec.model_id, spec=spec, cache_dir=cache)
+    data = bytearray(path.read_bytes())
+    data[5] ^= 0xFF
+    path.write_bytes(bytes(data))
+    later = path.stat().st_mtime_ns + 5_000_000_000  # damaged after the build, not in its second
+    os.utime(path, ns=(later, later))
+    _as_image_layer(cache, spec)
+
+    done = _locate_as_the_service_user(spec, cache)
+
+    assert done.returncode != 0
+    assert "checksum mismatch" in done.stderr
 
 
 def test_provider_refuses_unknown_model_without_retry(tmp_path: Path) -> None:
