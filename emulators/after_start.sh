@@ -38,14 +38,15 @@ SEED=()
 "$ROOT/.venv/bin/python" -m tools.local_stack \
   --push-endpoint "http://127.0.0.1:$PORT/pubsub/push" "${SEED[@]}"
 if [ "$MODE" = start ]; then
-  WEB_PORT="${AURAOS_WEB_PORT:-5173}"
-  setsid node web/scripts/serve.mjs --build --port "$WEB_PORT" >"$LOGS/web.log" 2>&1 &
-  echo $! >"$ROOT/.emulators/web-$WEB_PORT.pid"
-  for _ in $(seq 300); do curl -sf "http://127.0.0.1:$WEB_PORT/" >/dev/null && break; sleep 0.2; done
+  # The Hosting emulator serves web/dist (built by start.sh); it moves to the next free port
+  # when its own is taken, so ask the hub where it is.
+  WEB_URL="$(curl -sf "http://${FIREBASE_EMULATOR_HUB:-127.0.0.1:4400}/emulators" |
+    "$ROOT/.venv/bin/python" -c 'import json, sys; print("http://%(host)s:%(port)s/" % json.load(sys.stdin)["hosting"])' ||
+    echo "http://127.0.0.1:5173/")"
   cat <<MSG
 
   AuraOS is running on the emulators (project demo-auraos); ai_service on :$PORT.
-  PWA:   http://127.0.0.1:$WEB_PORT/   (sign in as demo@auraos.dev / demo-password)
+  PWA:   $WEB_URL   (Hosting emulator; sign in as demo@auraos.dev / demo-password)
   Terminal chat, from another terminal:   make chat
 MSG
 fi

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Hook run before the emulators stop: stop what after_start.sh started (ai_service, the PWA server).
+# Hook run before the emulators stop: stop what after_start.sh started (ai_service).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PORT="${AURAOS_AI_PORT:-8081}"
-WEB_PORT="${AURAOS_WEB_PORT:-5173}"
 
 stop() {
   local pid_file="$1" pid
@@ -17,4 +16,3 @@ stop() {
 }
 
 stop "$ROOT/.emulators/ai_service-$PORT.pid"
-stop "$ROOT/.emulators/web-$WEB_PORT.pid"

@@ -4,7 +4,7 @@
 #   emulators/exec.sh 'pytest -q tests/ && echo ok'   # one argument: a shell string
 #   emulators/exec.sh pytest -q -k "a or b"            # several: an argv, quoted as given
 #
-# Starts auth, firestore, pubsub and functions (firebase emulators:exec), runs CMD
+# Starts auth, firestore, pubsub, functions and hosting (firebase emulators:exec), runs CMD
 # from the repo root with FIRESTORE_EMULATOR_HOST, FIREBASE_AUTH_EMULATOR_HOST,
 # PUBSUB_EMULATOR_HOST, GCLOUD_PROJECT, FIREBASE_CONFIG set by firebase-tools,
 # and exits with CMD's status (1 or 2 if the emulators fail to start).
@@ -31,6 +31,7 @@ fi
 
 bash "$ROOT/emulators/setup.sh"
 bash "$ROOT/emulators/sync_shared.sh"
+bash "$ROOT/emulators/build_web.sh"
 # shellcheck source=emulators/env.sh
 . "$ROOT/emulators/env.sh"
 auraos_emulator_adc_env
@@ -58,5 +59,5 @@ exit \$rc"
 cd "$LOGS"
 rc=0
 "$ROOT/node_modules/.bin/firebase" --config "$ROOT/firebase.json" \
-  emulators:exec --project demo-auraos --only auth,firestore,pubsub,functions "$SCRIPT" || rc=$?
+  emulators:exec --project demo-auraos --only auth,firestore,pubsub,functions,hosting "$SCRIPT" || rc=$?
 exit "$rc"

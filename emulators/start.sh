@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start auth, firestore, pubsub and functions emulators in the foreground
+# Start auth, firestore, pubsub, functions and hosting (the PWA) emulators in the foreground
 # (Ctrl-C stops them). Extra arguments go to `firebase emulators:start`
 # (e.g. --import=DIR --export-on-exit).
 #
@@ -19,6 +19,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 bash "$ROOT/emulators/setup.sh"
 bash "$ROOT/emulators/sync_shared.sh"
+bash "$ROOT/emulators/build_web.sh"
 # shellcheck source=emulators/env.sh
 . "$ROOT/emulators/env.sh"
 auraos_emulator_adc_env
@@ -57,4 +58,4 @@ trap on_exit EXIT
 # Run from .emulators/logs so the *-debug.log files of the emulators land there.
 cd "$LOGS"
 "$ROOT/node_modules/.bin/firebase" --config "$ROOT/firebase.json" \
-  emulators:start --project demo-auraos --only auth,firestore,pubsub,functions "$@"
+  emulators:start --project demo-auraos --only auth,firestore,pubsub,functions,hosting "$@"
