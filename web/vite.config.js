@@ -26,15 +26,33 @@ function serviceWorker() {
   };
 }
 
-export default defineConfig({
-  root: here,
-  build: {
-    outDir: "dist",
-    emptyOutDir: true,
-    target: "es2022",
-    chunkSizeWarningLimit: 1024,
-  },
-  server: { host: "127.0.0.1", port: 5173 },
-  preview: { host: "127.0.0.1", port: 4173 },
-  plugins: [serviceWorker()],
+/**
+ * `vite build --mode deploy` (the Hosting predeploy): the real project, no emulators. Its web
+ * config comes from VITE_FIREBASE_* (the project id defaults to the one firebase-tools deploys
+ * to, GCLOUD_PROJECT); an API key is required, so a deploy never publishes the demo config.
+ */
+function deployEnv(mode) {
+  if (mode !== "deploy") return;
+  process.env.VITE_USE_EMULATORS = "false";
+  process.env.VITE_FIREBASE_PROJECT_ID ||= process.env.GCLOUD_PROJECT ?? "";
+  const missing = ["VITE_FIREBASE_PROJECT_ID", "VITE_FIREBASE_API_KEY"].filter((name) => !process.env[name]);
+  if (missing.length) {
+    throw new Error(`vite build --mode deploy needs ${missing.join(" and ")} (see web/README.md)`);
+  }
+}
+
+export default defineConfig(({ mode }) => {
+  deployEnv(mode);
+  return {
+    root: here,
+    build: {
+      outDir: "dist",
+      emptyOutDir: true,
+      target: "es2022",
+      chunkSizeWarningLimit: 1024,
+    },
+    server: { host: "127.0.0.1", port: 5173 },
+    preview: { host: "127.0.0.1", port: 4173 },
+    plugins: [serviceWorker()],
+  };
 });

@@ -1,6 +1,8 @@
 /**
  * The chat view: conversations list, one conversation's turns through a Firestore listener,
  * sending (the PWA writes the turn itself, as the rules allow) and regenerate (status RETRY).
+ * Offline, a sent turn stays in Firestore's local queue (state PENDING, from the snapshot's
+ * hasPendingWrites) and goes out when the connection returns.
  */
 import {
   collection,
@@ -16,11 +18,12 @@ import {
 
 import { $, flash, h, relativeTime } from "./dom.js";
 import { plainMessage } from "./errors.js";
-import { db } from "./firebase.js";
+import { db } from "./data.js";
 
 const TERMINAL = new Set(["COMPLETED", "ERROR", "BLOCKED"]);
 const STATE_LABELS = {
-  SENDING: "Sending…",
+  PENDING: "Waiting to send",
+  SENDING: "Sent",
   QUEUED: "Queued",
   PROCESSING: "Thinking…",
   STREAMING: "Replying…",
@@ -53,6 +56,12 @@ export class ChatView {
     this.form = $("#composer");
     this.input = $("#prompt");
     this.sendButton = $("#send");
+    this.connectionEl = $("#connection");
+
+    const showConnection = () => (this.connectionEl.hidden = navigator.onLine);
+    window.addEventListener("online", showConnection);
+    window.addEventListener("offline", showConnection);
+    showConnection();
 
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -125,14 +134,15 @@ export class ChatView {
     );
     this.unsubTurns = onSnapshot(
       turns,
+      { includeMetadataChanges: true }, // hasPendingWrites turning false: the turn reached the server
       (snapshot) => {
-        for (const change of snapshot.docChanges()) {
+        for (const change of snapshot.docChanges({ includeMetadataChanges: true })) {
           if (change.type === "removed") {
             this.turnEls.get(change.doc.id)?.remove();
             this.turnEls.delete(change.doc.id);
           } else {
             const data = change.doc.data({ serverTimestamps: "estimate" });
-            this.renderTurn(change.doc.id, data, change.newIndex);
+            this.renderTurn(change.doc.id, data, change.newIndex, change.doc.metadata.hasPendingWrites);
           }
         }
       },
@@ -185,12 +195,15 @@ export class ChatView {
     this.input.style.height = `${Math.min(this.input.scrollHeight + 2, 160)}px`;
   }
 
-  /** Write the turn (and, for a new conversation, the conversation) in one batch. */
+  /**
+   * Write the turn (and, for a new conversation, the conversation) in one batch. The commit
+   * resolves once the server has it, which offline is whenever the connection returns: the
+   * listener shows the local write at once and the composer stays usable meanwhile.
+   */
   async send() {
     const prompt = this.input.value.trim();
     if (!prompt || !this.uid) return;
     flash(this.errorEl, "");
-    this.sendButton.disabled = true;
     const isNew = !this.cid;
     const cid = this.cid ?? newId();
     const turnId = newId();
@@ -208,9 +221,7 @@ export class ChatView {
     } catch (error) {
       flash(this.errorEl, `Your message was not sent: ${plainMessage(error)}`, 0);
       if (!this.input.value) this.input.value = prompt;
-      if (isNew) this.created = false;
-    } finally {
-      this.sendButton.disabled = false;
+      if (isNew && this.cid === cid) this.created = false;
     }
   }
 
@@ -227,8 +238,9 @@ export class ChatView {
     }
   }
 
-  renderTurn(turnId, data, index) {
-    const state = data.status?.state ?? "SENDING";
+  renderTurn(turnId, data, index, pending) {
+    // No status yet: still in the local queue (PENDING) or on the server, not yet queued (SENDING).
+    const state = data.status?.state ?? (pending ? "PENDING" : "SENDING");
     const terminal = TERMINAL.has(state);
     const attempt = data.status?.attempt ?? 0;
     let el = this.turnEls.get(turnId);

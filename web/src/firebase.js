@@ -1,30 +1,27 @@
-/** The Firebase app, connected to the emulators unless VITE_USE_EMULATORS=false. */
+/**
+ * The Firebase app and Auth: all the sign-in screen needs. Firestore and Functions live in
+ * data.js, loaded with the signed-in views. Connected to the emulators unless
+ * VITE_USE_EMULATORS=false.
+ */
 import { initializeApp } from "firebase/app";
-import { connectAuthEmulator, getAuth } from "firebase/auth";
-import { connectFirestoreEmulator, initializeFirestore } from "firebase/firestore";
-import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
+import {
+  browserLocalPersistence,
+  connectAuthEmulator,
+  indexedDBLocalPersistence,
+  initializeAuth,
+} from "firebase/auth";
 
 import { config } from "./config.js";
 
 export const app = initializeApp(config.firebase);
-export const auth = getAuth(app);
-export const db = initializeFirestore(app, {});
-export const functions = getFunctions(app, config.functionsRegion);
+// initializeAuth, not getAuth: no popup/redirect resolver (e-mail and password only), a smaller
+// first chunk. IndexedDB persistence keeps the user signed in offline, as getAuth would.
+export const auth = initializeAuth(app, {
+  persistence: [indexedDBLocalPersistence, browserLocalPersistence],
+});
 
 if (config.useEmulators) {
-  const { auth: a, firestore: f, functions: fn } = config.emulators;
+  const { host, port } = config.emulators.auth;
   // disableWarnings: no banner over the UI; the console still says where we are connected.
-  connectAuthEmulator(auth, `http://${a.host}:${a.port}`, { disableWarnings: true });
-  connectFirestoreEmulator(db, f.host, f.port);
-  connectFunctionsEmulator(functions, fn.host, fn.port);
-  console.info(
-    `AuraOS: emulators auth ${a.host}:${a.port}, firestore ${f.host}:${f.port}, ` +
-      `functions ${fn.host}:${fn.port} (${config.functionsRegion}), project ${config.firebase.projectId}`,
-  );
-}
-
-/** Call a callable function by name; resolves to its `data`. */
-export async function call(name, data = {}) {
-  const result = await httpsCallable(functions, name)(data);
-  return result.data;
+  connectAuthEmulator(auth, `http://${host}:${port}`, { disableWarnings: true });
 }

@@ -8,11 +8,9 @@ import {
   signOut,
 } from "firebase/auth";
 
-import { ChatView } from "./chat.js";
 import { $, flash } from "./dom.js";
-import { authErrorMessage } from "./errors.js";
+import { authErrorMessage, plainMessage } from "./errors.js";
 import { auth } from "./firebase.js";
-import { Panel } from "./panel.js";
 
 const authView = $("#auth-view");
 const appView = $("#app-view");
@@ -57,34 +55,64 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && !scrim.hidden) closeDrawers(true);
 });
 
-// ------------------------------------------------------------------ chat and panel
+// ------------------------------------------------------------------ chat and panel (lazy)
 
 const conversationFromHash = () => /^#\/c\/([A-Za-z0-9_-]{1,64})$/.exec(location.hash)?.[1] ?? null;
 
-const chat = new ChatView({
-  onConversationChange(cid) {
-    const hash = cid ? `#/c/${cid}` : "";
-    if (location.hash !== hash) history.replaceState(null, "", hash || location.pathname);
-    closeDrawers();
-  },
-});
+// Set while signed in, read by the inline script in index.html before the first paint: a
+// returning user sees no sign-in form while Auth restores the session.
+const SIGNED_IN_HINT = "auraos.signedIn";
 
-const panel = new Panel({
-  async onAccountDeleted(status) {
-    pendingNotice =
-      status === "deleted"
-        ? "Your account has been deleted."
-        : "Your account is being deleted. Everything is removed within a few minutes.";
-    await endSession();
-  },
-});
+function setSignedInHint(signedIn) {
+  try {
+    if (signedIn) localStorage.setItem(SIGNED_IN_HINT, "1");
+    else localStorage.removeItem(SIGNED_IN_HINT);
+  } catch {
+    /* storage disabled: no hint, the sign-in form may show for a moment */
+  }
+}
+
+let views = null; // {chat, panel} once the signed-in chunk has loaded
+let viewsLoading = null;
+
+/** Load the signed-in chunk (Firestore, Functions, chat, panel) once; resolves to the views. */
+function loadViews() {
+  viewsLoading ??= import("./signed-in.js").then(
+    ({ ChatView, Panel }) => {
+      views = {
+        chat: new ChatView({
+          onConversationChange(cid) {
+            const hash = cid ? `#/c/${cid}` : "";
+            if (location.hash !== hash) history.replaceState(null, "", hash || location.pathname);
+            closeDrawers();
+          },
+        }),
+        panel: new Panel({
+          async onAccountDeleted(status) {
+            pendingNotice =
+              status === "deleted"
+                ? "Your account has been deleted."
+                : "Your account is being deleted. Everything is removed within a few minutes.";
+            await endSession();
+          },
+        }),
+      };
+      return views;
+    },
+    (error) => {
+      viewsLoading = null; // e.g. offline before the service worker cached the chunk: retry later
+      throw error;
+    },
+  );
+  return viewsLoading;
+}
 
 let pendingNotice = "";
 
 async function endSession() {
   // Stop the listeners first: once signed out they would only report permission errors.
-  chat.stop();
-  panel.stop();
+  views?.chat.stop();
+  views?.panel.stop();
   await signOut(auth);
 }
 
@@ -109,6 +137,7 @@ authForm.addEventListener("submit", async (event) => {
   const buttons = authForm.querySelectorAll("button");
   buttons.forEach((b) => (b.disabled = true));
   flash(authError, "");
+  loadViews().catch(() => {}); // fetched while Auth answers; a failure shows after sign-in
   try {
     if (action === "signup") {
       // Runs the blocking functions: beforeUserCreated may refuse; beforeUserSignedIn makes the profile.
@@ -125,20 +154,31 @@ authForm.addEventListener("submit", async (event) => {
   }
 });
 
-onAuthStateChanged(auth, (user) => {
+onAuthStateChanged(auth, async (user) => {
   document.body.dataset.auth = user ? "signed-in" : "signed-out";
+  document.documentElement.removeAttribute("data-restoring");
   account.hidden = !user;
   navToggle.hidden = !user;
   authView.hidden = Boolean(user);
   appView.hidden = !user;
   if (user) {
+    setSignedInHint(true);
     $("#account-email").textContent = user.email ?? "";
-    chat.start(user.uid, conversationFromHash());
-    panel.start(user.uid);
     $("#prompt").focus();
+    let loaded;
+    try {
+      loaded = await loadViews();
+    } catch (error) {
+      flash($("#chat-error"), `AuraOS could not load: ${plainMessage(error)}`, 0);
+      return;
+    }
+    if (auth.currentUser?.uid !== user.uid) return; // signed out (or switched) meanwhile
+    loaded.chat.start(user.uid, conversationFromHash());
+    loaded.panel.start(user.uid);
   } else {
-    chat.stop();
-    panel.stop();
+    setSignedInHint(false);
+    views?.chat.stop();
+    views?.panel.stop();
     closeDrawers();
     flash(authNotice, pendingNotice, 0);
     pendingNotice = "";
@@ -146,6 +186,9 @@ onAuthStateChanged(auth, (user) => {
     authForm.email.focus();
   }
 });
+
+// A returning user: fetch the signed-in chunk while Auth restores the session.
+if (document.documentElement.hasAttribute("data-restoring")) loadViews().catch(() => {});
 
 // ------------------------------------------------------------------ service worker
 

@@ -6,7 +6,7 @@ import { doc, onSnapshot } from "firebase/firestore";
 
 import { $, flash, h } from "./dom.js";
 import { plainMessage } from "./errors.js";
-import { call, db } from "./firebase.js";
+import { call, db } from "./data.js";
 
 const SOURCE_LABELS = {
   personal: "For you",
@@ -21,6 +21,7 @@ export class Panel {
     this.consent = { analytics: false, personalization: false };
     this.recommendations = null; // last snapshot: {items: [...]} or null when none exists
     this.unsubRecs = null;
+    this.profileLoaded = false;
     this.onAccountDeleted = onAccountDeleted;
     this.sessionId = sessionStorage.getItem("auraos.session") ?? crypto.randomUUID();
     sessionStorage.setItem("auraos.session", this.sessionId);
@@ -54,6 +55,10 @@ export class Panel {
       if (this.dialog.returnValue === "confirm") this.deleteAccount();
       else $("#delete-account").focus();
     });
+    // Started offline (a reload from the cache): the profile loads once the connection returns.
+    window.addEventListener("online", () => {
+      if (this.uid && !this.profileLoaded) this.loadProfile(this.uid);
+    });
   }
 
   async start(uid) {
@@ -68,9 +73,15 @@ export class Panel {
       (error) => this.renderRecommendations(plainMessage(error)),
     );
     this.renderRecommendations();
+    await this.loadProfile(uid);
+  }
+
+  async loadProfile(uid) {
     try {
       const profile = await call("getProfile");
       if (this.uid !== uid) return;
+      this.profileLoaded = true;
+      flash(this.consentStatus, "");
       this.consent = {
         analytics: Boolean(profile.consent?.analytics),
         personalization: Boolean(profile.consent?.personalization),
@@ -87,6 +98,7 @@ export class Panel {
     this.unsubRecs?.();
     this.unsubRecs = null;
     this.uid = null;
+    this.profileLoaded = false;
     this.recommendations = null;
     this.consent = { analytics: false, personalization: false };
     this.analyticsEl.disabled = this.personalizationEl.disabled = true;
