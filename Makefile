@@ -13,6 +13,7 @@ LINT_PATHS := shared functions/main.py functions/auraos_functions ai_service too
 setup: $(VENV)/.installed $(FN_VENV)/.installed web/node_modules/.package-lock.json chromium ## install everything (emulators/setup.sh: npm, Java, SDK binaries)
 	bash emulators/setup.sh
 	bash emulators/sync_shared.sh
+	bash emulators/build_web.sh
 
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	npm --prefix web ci --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -51,7 +52,7 @@ unit: $(VENV)/.installed
 	$(VENV)/bin/pytest tests/unit
 
 integration: setup
-	bash emulators/exec.sh "$(VENV)/bin/pytest tests/integration tests/rules && npm --prefix web run test:e2e"
+	bash emulators/exec.sh "$(VENV)/bin/pytest tests/integration tests/rules && npm --prefix web run test:e2e && npm --prefix web run lighthouse"
 
 test: setup lint unit integration ## everything CI runs
 
@@ -61,4 +62,4 @@ lock: ## recompile the pinned requirement files from the .in files
 	$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe --no-emit-index-url --no-emit-find-links requirements.in -o requirements.txt
 
 clean:
-	rm -rf $(VENV) $(FN_VENV) node_modules .emulators functions/shared web/node_modules web/dist web/test-results
+	rm -rf $(VENV) $(FN_VENV) node_modules .emulators functions/shared web/node_modules web/dist web/test-results web/lighthouse-results.json
