@@ -1,12 +1,14 @@
 /**
- * End-to-end: the built PWA in headless Chromium (playwright-core, Debian's /usr/bin/chromium)
- * against the running emulators and ai_service. Run inside an emulator session, e.g.
+ * End-to-end: the PWA as the Hosting emulator serves it (web/dist, built by exec.sh) in headless
+ * Chromium (playwright-core, Debian's /usr/bin/chromium) against the running emulators and
+ * ai_service. Run inside an emulator session, e.g.
  *
  *   bash emulators/exec.sh "npm --prefix web run test:e2e"
  *
  * Emulator addresses: FIREBASE_AUTH_EMULATOR_HOST, FIRESTORE_EMULATOR_HOST (set by
  * firebase-tools), FUNCTIONS_EMULATOR_HOST, else what the hub (FIREBASE_EMULATOR_HUB) reports,
- * else the standard ports. CHROMIUM_PATH overrides the browser. The chat screenshot goes to
+ * else the standard ports; the app: AURAOS_WEB_URL, else the hub's hosting emulator, else
+ * http://127.0.0.1:5173/. CHROMIUM_PATH overrides the browser. The chat screenshot goes to
  * docs/screenshots/chat.png; a failing step leaves a screenshot in web/test-results/.
  */
 import assert from "node:assert/strict";
@@ -18,8 +20,6 @@ import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
-import { buildApp, startServer } from "../scripts/serve.mjs";
-
 const WEB_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const REPO_ROOT = join(WEB_ROOT, "..");
 const RESULTS = join(WEB_ROOT, "test-results");
@@ -30,11 +30,17 @@ const UI_MS = 15_000;
 
 const SKILL_PROMPT = "what is 6 * 7";
 const LLM_PROMPT = "Hello! Can you suggest a name for a pet goldfish?";
+const OFFLINE_PROMPT = "what is 5 + 4";
 const PASSWORD = "e2e-password-1";
 
-/** host:port of the auth, firestore and functions emulators. */
+/** host:port of the auth, firestore, functions and hosting emulators. */
 async function emulatorHosts() {
-  const found = { auth: "127.0.0.1:9099", firestore: "127.0.0.1:8080", functions: "127.0.0.1:5001" };
+  const found = {
+    auth: "127.0.0.1:9099",
+    firestore: "127.0.0.1:8080",
+    functions: "127.0.0.1:5001",
+    hosting: "127.0.0.1:5173",
+  };
   const hub = process.env.FIREBASE_EMULATOR_HUB;
   if (hub) {
     try {
@@ -50,6 +56,7 @@ async function emulatorHosts() {
   if (process.env.FIREBASE_AUTH_EMULATOR_HOST) found.auth = process.env.FIREBASE_AUTH_EMULATOR_HOST;
   if (process.env.FIRESTORE_EMULATOR_HOST) found.firestore = process.env.FIRESTORE_EMULATOR_HOST;
   if (process.env.FUNCTIONS_EMULATOR_HOST) found.functions = process.env.FUNCTIONS_EMULATOR_HOST;
+  if (process.env.AURAOS_WEB_URL) found.hosting = new URL(process.env.AURAOS_WEB_URL).host;
   return found;
 }
 
@@ -64,7 +71,7 @@ async function reachable(hostPort) {
 
 describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
   let hosts;
-  let server;
+  let appUrl;
   let browser;
   let context;
   let page;
@@ -116,14 +123,7 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
     }
     assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
     await rm(RESULTS, { recursive: true, force: true });
-    await buildApp({
-      env: {
-        VITE_AUTH_EMULATOR_HOST: hosts.auth,
-        VITE_FIRESTORE_EMULATOR_HOST: hosts.firestore,
-        VITE_FUNCTIONS_EMULATOR_HOST: hosts.functions,
-      },
-    });
-    server = await startServer({ port: 0 });
+    appUrl = `http://${hosts.hosting}/`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -149,16 +149,23 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
     page.on("console", (message) => {
       if (message.type() === "error") pageErrors.push(`console: ${message.text()}`);
     });
-    console.log(`# serving ${server.url}; emulators ${JSON.stringify(hosts)}`);
+    console.log(`# app ${appUrl}; emulators ${JSON.stringify(hosts)}`);
   });
 
   after(async () => {
     await browser?.close();
-    await server?.close();
   });
 
-  step("loads the shell: manifest and service worker", async () => {
-    await page.goto(server.url);
+  step("loads the shell from the Hosting emulator: headers, manifest, service worker", async () => {
+    const response = await page.goto(appUrl);
+    assert.equal(response.headers()["cache-control"], "no-cache");
+    const script = await page.getAttribute('script[type="module"][src^="/assets/"]', "src");
+    const asset = await fetch(new URL(script, appUrl));
+    assert.equal(asset.headers.get("cache-control"), "public, max-age=31536000, immutable");
+    assert.equal((await fetch(new URL("/sw.js", appUrl))).headers.get("cache-control"), "no-cache");
+    // The SPA rewrite: any path gets the shell.
+    const deep = await fetch(new URL("/c/some-conversation", appUrl));
+    assert.match(await deep.text(), /<title>AuraOS<\/title>/);
     await page.locator("#auth-form").waitFor();
     const manifest = await page.evaluate(async () => {
       const href = document.querySelector('link[rel="manifest"]').href;
@@ -168,7 +175,7 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
     const scope = await page.evaluate(() =>
       navigator.serviceWorker.ready.then((registration) => registration.scope),
     );
-    assert.equal(scope, server.url);
+    assert.equal(scope, appUrl);
   });
 
   step("shows the server's refusal of a bad sign-in", async () => {
@@ -268,6 +275,45 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
     },
     REPLY_MS + 30_000,
   );
+
+  step(
+    "offline: a message sent offline waits on the device, then is answered once back online",
+    async () => {
+      await context.setOffline(true);
+      await page.locator("#connection").waitFor({ state: "visible" });
+      await page.fill("#prompt", OFFLINE_PROMPT);
+      await page.press("#prompt", "Enter");
+      await turn(3).waitFor();
+      assert.equal(await turn(3).locator(".prompt").textContent(), OFFLINE_PROMPT);
+      // Queued in Firestore's local cache, not sent: it stays pending while offline.
+      await page.waitForTimeout(2000);
+      assert.equal(await turn(3).getAttribute("data-state"), "PENDING");
+      assert.equal(await turn(3).locator(".badge").textContent(), "Waiting to send");
+      assert.ok(await page.locator("#send").isEnabled(), "the composer is blocked while offline");
+
+      await context.setOffline(false);
+      await page.locator("#connection").waitFor({ state: "hidden" });
+      assert.equal(await waitForTerminal(3), "COMPLETED");
+      assert.match(await turn(3).locator(".response").textContent(), /9/);
+    },
+    REPLY_MS + 60_000,
+  );
+
+  step("offline: a reload shows the conversation from the device's cache", async () => {
+    await context.setOffline(true);
+    const response = await page.reload();
+    assert.ok(response?.fromServiceWorker(), "the offline reload was not answered by the service worker");
+    assert.equal(await page.evaluate(() => navigator.onLine), false);
+    await page.locator("#app-view").waitFor();
+    await page.locator("#connection").waitFor({ state: "visible" });
+    await turn(3).waitFor();
+    assert.equal(await turn(3).getAttribute("data-state"), "COMPLETED");
+    assert.match(await turn(3).locator(".response").textContent(), /9/);
+    assert.match(await turn(1).locator(".response").textContent(), /42/);
+    await context.setOffline(false);
+    // The profile (a callable) loads once the connection returns.
+    await page.locator("#consent-analytics:enabled").waitFor({ timeout: 60_000 });
+  });
 
   step("toggles consent; recommendations follow it and it survives a reload", async () => {
     await page.locator('#recs [data-empty="consent"]').waitFor();
