@@ -4,10 +4,12 @@
  * queued in IndexedDB and sent when the connection returns.
  */
 import {
+  clearIndexedDbPersistence,
   connectFirestoreEmulator,
   initializeFirestore,
   persistentLocalCache,
   persistentMultipleTabManager,
+  terminate,
 } from "firebase/firestore";
 import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
 
@@ -33,4 +35,18 @@ if (config.useEmulators) {
 export async function call(name, data = {}) {
   const result = await httpsCallable(functions, name)(data);
   return result.data;
+}
+
+/**
+ * Remove this device's copy of the user's data (Firestore's IndexedDB cache) at sign-out. `db`
+ * is unusable afterwards: the caller reloads the page. Best effort: another open tab keeps the
+ * cache in use (failed-precondition), and it is cleared at the next sign-out.
+ */
+export async function clearDeviceData() {
+  await terminate(db);
+  try {
+    await clearIndexedDbPersistence(db);
+  } catch (error) {
+    console.warn("the local Firestore cache was not cleared:", error?.code ?? error);
+  }
 }

@@ -72,14 +72,15 @@ function setSignedInHint(signedIn) {
   }
 }
 
-let views = null; // {chat, panel} once the signed-in chunk has loaded
+let views = null; // {clearDeviceData, chat, panel} once the signed-in chunk has loaded
 let viewsLoading = null;
 
 /** Load the signed-in chunk (Firestore, Functions, chat, panel) once; resolves to the views. */
 function loadViews() {
   viewsLoading ??= import("./signed-in.js").then(
-    ({ ChatView, Panel }) => {
+    ({ ChatView, Panel, clearDeviceData }) => {
       views = {
+        clearDeviceData,
         chat: new ChatView({
           onConversationChange(cid) {
             const hash = cid ? `#/c/${cid}` : "";
@@ -107,13 +108,24 @@ function loadViews() {
   return viewsLoading;
 }
 
-let pendingNotice = "";
+// A notice for the signed-out screen; it survives the reload that follows a sign-out.
+const NOTICE_KEY = "auraos.notice";
+let pendingNotice = sessionStorage.getItem(NOTICE_KEY) ?? "";
+sessionStorage.removeItem(NOTICE_KEY);
 
 async function endSession() {
   // Stop the listeners first: once signed out they would only report permission errors.
   views?.chat.stop();
   views?.panel.stop();
+  const signedInViews = views;
+  if (signedInViews) sessionStorage.setItem(NOTICE_KEY, pendingNotice);
   await signOut(auth);
+  if (signedInViews) {
+    // The user's conversations leave this device (a turn still waiting to send is dropped);
+    // the reloaded page starts without Firestore until the next sign-in.
+    await signedInViews.clearDeviceData();
+    location.reload();
+  }
 }
 
 $("#sign-out").addEventListener("click", () => {

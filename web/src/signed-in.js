@@ -3,4 +3,5 @@
  * screen loads without Firestore, Functions or the chat UI.
  */
 export { ChatView } from "./chat.js";
+export { clearDeviceData } from "./data.js";
 export { Panel } from "./panel.js";

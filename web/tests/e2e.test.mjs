@@ -372,12 +372,19 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
     await page.locator("#data-status", { hasText: "downloaded" }).waitFor();
   });
 
-  step("deletes the account, signs out, and the account is gone", async () => {
+  step("deletes the account, signs out, and the account is gone, from the device too", async () => {
     await page.click("#delete-account");
     await page.locator("#delete-dialog[open]").waitFor();
-    await page.click("#delete-confirm");
+    // Signing out clears Firestore's local cache, then reloads the page.
+    await Promise.all([page.waitForEvent("load", { timeout: REPLY_MS }), page.click("#delete-confirm")]);
     await page.locator("#auth-view").waitFor();
     assert.match(await page.textContent("#auth-notice"), /deleted/);
+    const databases = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+    assert.deepEqual(
+      databases.filter((name) => name.startsWith("firestore/")),
+      [],
+      `the Firestore cache is still on the device: ${databases}`,
+    );
     // Signing in again is refused (the deletion is in progress or done).
     await page.fill("#email", email);
     await page.fill("#password", PASSWORD);
