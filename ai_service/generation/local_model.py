@@ -7,6 +7,7 @@ only located (`importlib.util.find_spec`), never imported: their code is not our
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import hashlib
@@ -14,6 +15,7 @@ import importlib.util
 import json
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -326,3 +328,31 @@ def _verified_in_place(target: Path, spec: ModelSpec, cache_dir: Path) -> Path:
             f"cannot read model {spec.model_id!r} at {target}: {error}"
         ) from error
     return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m ai_service.generation.local_model [MODEL]`: prepare a model ahead of time.
+
+    Image builds run it to join and verify the model into $AURAOS_LLM_CACHE_DIR (printing the
+    path); `--part-distributions` prints the pip names of the packages that carry its parts, so
+    that the build can uninstall them once the joined file exists.
+    """
+    parser = argparse.ArgumentParser(prog="python -m ai_service.generation.local_model")
+    parser.add_argument("model_id", nargs="?", default=DEFAULT_MODEL_ID)
+    parser.add_argument("--part-distributions", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        spec = model_spec(args.model_id)
+        if args.part_distributions:
+            names = (part.distribution.partition("==")[0] for part in spec.parts)
+            sys.stdout.write(" ".join(sorted(set(names))) + "\n")
+        else:
+            sys.stdout.write(f"{locate_model(spec=spec)}\n")
+    except ModelUnavailable as error:
+        sys.stderr.write(f"{error}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

