@@ -8,9 +8,9 @@ PY := $(VENV)/bin/python
 PIP_INSTALL := pip install --disable-pip-version-check -q
 LINT_PATHS := shared functions/main.py functions/auraos_functions ai_service tools tests bench
 
-.PHONY: setup chromium run chat test lint unit integration lock clean
+.PHONY: setup chromium container-engine run chat ai-service image image-test habits test lint unit integration lock clean
 
-setup: $(VENV)/.installed $(FN_VENV)/.installed web/node_modules/.package-lock.json chromium ## install everything (emulators/setup.sh: npm, Java, SDK binaries)
+setup: $(VENV)/.installed $(FN_VENV)/.installed web/node_modules/.package-lock.json chromium container-engine ## install everything (emulators/setup.sh: npm, Java, SDK binaries)
 	bash emulators/setup.sh
 	bash emulators/sync_shared.sh
 	bash emulators/build_web.sh
@@ -23,6 +23,15 @@ chromium:
 	@command -v chromium >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+# The image test needs a container engine: a docker daemon, else podman, installed from Debian
+# (with runc and debootstrap for a local base image) when neither is there and we are root.
+container-engine:
+	@if command -v docker >/dev/null && docker info >/dev/null 2>&1; then :; \
+	elif command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap; \
+	else echo "[setup] no container engine (docker daemon or podman) and not root: the image test will be skipped"; fi
 
 $(VENV)/.installed: requirements.txt functions/requirements.txt ai_service/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,8 +49,23 @@ $(FN_VENV)/.installed: functions/requirements.txt
 run: setup ## the main job: emulators + ai_service + seeded demo user; then `make chat`
 	bash emulators/start.sh
 
-chat: ## the terminal chat client against the running local stack
-	$(PY) -m tools.chat_cli
+chat: ## the terminal chat client against the running local stack (ARGS='-m "hi"' sends and exits)
+	$(PY) -m tools.chat_cli $(ARGS)
+
+ai-service: ## ai_service attached to emulators started elsewhere (`npx firebase emulators:start`)
+	bash emulators/ai_service.sh --seed --foreground
+
+image: container-engine ## the ai_service image (docker or podman; a local debootstrap base offline)
+	@if bash -c '. container/engine.sh' 2>/dev/null; then bash container/build.sh; \
+	else echo "[image] skipped: no container engine (a docker daemon or podman)"; fi
+
+image-test: image setup ## build the image and run it as Cloud Run would, against fresh emulators
+	bash emulators/exec.sh "$(VENV)/bin/pytest tests/integration/image"
+
+# The Firebase developer's own commands (`firebase emulators:start` + `make ai-service` + chat,
+# `firebase emulators:exec`), each on its own emulators after the suite's have stopped.
+habits: setup
+	$(VENV)/bin/pytest tests/habits
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check $(LINT_PATHS)
@@ -54,7 +78,7 @@ unit: $(VENV)/.installed
 integration: setup
 	bash emulators/exec.sh "$(VENV)/bin/pytest tests/integration tests/rules && npm --prefix web run test:e2e && npm --prefix web run lighthouse"
 
-test: setup lint unit integration ## everything CI runs
+test: setup lint unit image integration habits ## everything CI runs
 
 lock: ## recompile the pinned requirement files from the .in files
 	cd functions && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe --no-emit-index-url --no-emit-find-links requirements.in -o requirements.txt

@@ -85,6 +85,10 @@ auraos_session_reap() {
   kill -KILL $pids 2>/dev/null || true
 }
 
+# Sourced in a developer's shell, this is all `npx firebase emulators:start` / `emulators:exec`
+# need: Java >= 21 and the SDK's emulators (above) and credentials the functions can load.
+auraos_emulator_adc_env
+
 if [ "${AURAOS_EMULATOR_CLIENT_ENV:-0}" = 1 ]; then
   auraos_emulator_client_env
 fi

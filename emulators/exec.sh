@@ -15,7 +15,8 @@
 #                                   itself); a non-zero status skips CMD and fails.
 #                                   (before_stop.sh still runs.)
 #   emulators/before_stop.sh exec   after CMD, before the emulators stop.
-# Logs: .emulators/logs/ (firebase-debug.log, firestore-debug.log, pubsub-debug.log).
+# Logs: .emulators/logs/ (emulators.log: what firebase-tools printed, shown in part only when
+# the run fails; firebase-debug.log, firestore-debug.log, pubsub-debug.log, ai_service-*.log).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,8 +45,18 @@ export FIREBASE_DEBUG_PATH="$LOGS/firebase-debug.log"
 : >"$FIREBASE_DEBUG_PATH"
 export AURAOS_EMULATORS_PHASE=exec
 
+# firebase-tools prints every emulator and function log line; they go to a file, and only CMD
+# (and the hooks) write to this script's own stdout/stderr, reopened through /proc since
+# firebase-tools passes its children no descriptor but its own three. AURAOS_EMULATOR_LOGS=1
+# shows everything as before.
+EMULATOR_LOG="$LOGS/emulators.log"
+OUT="/proc/$$/fd/1"
+ERR="/proc/$$/fd/2"
 qroot="$(printf '%q' "$ROOT")"
 SCRIPT="cd $qroot || exit 1
+if [ \"\${AURAOS_EMULATOR_LOGS:-0}\" != 1 ] && { true >>$OUT && true >>$ERR; } 2>/dev/null; then
+  exec >>$OUT 2>>$ERR
+fi
 rc=0
 if [ -f emulators/after_start.sh ]; then bash emulators/after_start.sh exec || rc=\$?; fi
 if [ \$rc -eq 0 ]; then
@@ -58,6 +69,17 @@ exit \$rc"
 # Run from .emulators/logs so the *-debug.log files of the emulators land there.
 cd "$LOGS"
 rc=0
-"$ROOT/node_modules/.bin/firebase" --config "$ROOT/firebase.json" \
-  emulators:exec --project demo-auraos --only auth,firestore,pubsub,functions,hosting "$SCRIPT" || rc=$?
+if [ "${AURAOS_EMULATOR_LOGS:-0}" = 1 ]; then
+  "$ROOT/node_modules/.bin/firebase" --config "$ROOT/firebase.json" \
+    emulators:exec --project demo-auraos --only auth,firestore,pubsub,functions,hosting "$SCRIPT" || rc=$?
+else
+  echo "[emulators] starting auth, firestore, pubsub, functions, hosting (log: $EMULATOR_LOG)"
+  "$ROOT/node_modules/.bin/firebase" --config "$ROOT/firebase.json" \
+    emulators:exec --project demo-auraos --only auth,firestore,pubsub,functions,hosting "$SCRIPT" \
+    >"$EMULATOR_LOG" 2>&1 || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "[emulators] exit $rc; the last lines of $EMULATOR_LOG:" >&2
+    tail -n 80 "$EMULATOR_LOG" >&2
+  fi
+fi
 exit "$rc"

@@ -10,6 +10,7 @@ from auraos_functions.handlers.analytics import (
     trackEvents,
 )
 from auraos_functions.handlers.auth import before_user_created, before_user_signed_in
+from auraos_functions.handlers.boundary import quiet_get_probes
 from auraos_functions.handlers.chat import (
     on_dead_letter,
     on_turn_created,
@@ -24,6 +25,9 @@ from auraos_functions.handlers.privacy import (
     resume_deletions,
 )
 from auraos_functions.handlers.profile import getProfile, setConsent, updateProfile
+
+# A log filter, no I/O: it must be in place before the emulator's first GET probe.
+quiet_get_probes()
 
 __all__ = [
     "acknowledgeAlert",

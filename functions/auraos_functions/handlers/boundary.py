@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
+import flask
 from firebase_functions import https_fn
 from flask import Request, Response
 
@@ -27,6 +28,31 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 CallableHandler = Callable[[https_fn.CallableRequest[Any]], R]
+
+
+class GetProbeNoise(logging.Filter):
+    """Drops the SDK's two root-logger lines for a GET to a callable or blocking function.
+
+    The Functions emulator sends each blocking function a GET when it first loads it; the SDK
+    answers 400 and logs "Request has invalid method. GET" and "ERROR ... Invalid request, unable
+    to process." at every start-up, which reads as a failure and is none (nothing ran). A GET is
+    never a real call (clients and Identity Platform POST), so the pair is dropped for GETs only:
+    a malformed POST is still logged.
+    """
+
+    TEMPLATES = frozenset({"Request has invalid method. %s", "Invalid request, unable to process."})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "root" or record.msg not in self.TEMPLATES:
+            return True
+        return not (flask.has_request_context() and flask.request.method == "GET")
+
+
+def quiet_get_probes() -> None:
+    """Install GetProbeNoise on the root logger once (idempotent)."""
+    root = logging.getLogger()
+    if not any(isinstance(f, GetProbeNoise) for f in root.filters):
+        root.addFilter(GetProbeNoise())
 
 
 def to_https_error(error: AuraError) -> https_fn.HttpsError:
