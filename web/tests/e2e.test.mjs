@@ -377,7 +377,7 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
     await page.locator("#delete-dialog[open]").waitFor();
     // Signing out clears Firestore's local cache, then reloads the page.
     await Promise.all([page.waitForEvent("load", { timeout: REPLY_MS }), page.click("#delete-confirm")]);
-    await page.locator("#auth-view").waitFor();
+    await page.locator('body[data-auth="signed-out"]').waitFor(); // Auth has answered
     assert.match(await page.textContent("#auth-notice"), /deleted/);
     const databases = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
     assert.deepEqual(
