@@ -45,6 +45,20 @@ auraos_emulator_client_env() {
   auraos_emulator_adc_env
 }
 
+# One stack at a time on firebase.json's ports: a second exec.sh, start.sh or test run waits for
+# the first instead of failing on a taken port (the lock is an flock on fd 9, released when the
+# holder exits; the emulators themselves never inherit it). AURAOS_EMULATOR_LOCK_WAIT_S bounds
+# the wait (default 1800 s).
+auraos_ports_lock() {
+  mkdir -p "$AURAOS_ROOT/.emulators"
+  exec 9>"$AURAOS_ROOT/.emulators/ports.lock"
+  flock -n 9 && return 0
+  echo "[emulators] another run is using the emulator ports; waiting for it to finish ..." >&2
+  flock -w "${AURAOS_EMULATOR_LOCK_WAIT_S:-1800}" 9 && return 0
+  echo "[emulators] the emulator ports are still in use; giving up" >&2
+  return 1
+}
+
 # firebase-tools 15.x leaks the Python functions runtime: it kills the
 # `sh -c '. venv/bin/activate && functions-framework'` wrapper but not the Python
 # process under it, which survives emulator shutdown holding its port

@@ -23,6 +23,7 @@ bash "$ROOT/emulators/build_web.sh"
 # shellcheck source=emulators/env.sh
 . "$ROOT/emulators/env.sh"
 auraos_emulator_adc_env
+auraos_ports_lock || exit 2
 auraos_session_begin
 
 LOGS="$ROOT/.emulators/logs"

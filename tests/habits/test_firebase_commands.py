@@ -8,6 +8,7 @@ stopped: `make habits`), and stops everything it started, including what firebas
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shlex
@@ -80,13 +81,18 @@ def _wait_for_text(
 
 @pytest.fixture
 def session() -> Iterator[str]:
+    """A tag for what the test starts, holding the emulator ports' lock (as exec.sh does)."""
+    LOGS.mkdir(parents=True, exist_ok=True)
     tag = f"habits.{uuid.uuid4().hex}"
-    yield tag
-    _reap(tag)
+    with (ROOT / ".emulators" / "ports.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another stack on the same ports: wait for it
+        try:
+            yield tag
+        finally:
+            _reap(tag)
 
 
 def test_emulators_start_then_make_ai_service_then_make_chat(session: str) -> None:
-    LOGS.mkdir(parents=True, exist_ok=True)
     emulators_log = LOGS / "habits-emulators-start.log"
     ai_log = LOGS / "habits-make-ai-service.log"
     emulators = _shell(
@@ -126,7 +132,6 @@ def test_emulators_start_then_make_ai_service_then_make_chat(session: str) -> No
 
 
 def test_emulators_exec_runs_a_command_with_ai_service_attached(session: str) -> None:
-    LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / "habits-emulators-exec.log"
     chat = f".venv/bin/python -m tools.chat_cli -m {shlex.quote(QUESTION)}"
     line = ". emulators/env.sh && exec npx firebase emulators:exec " + shlex.quote(

@@ -13,13 +13,11 @@ import base64
 import concurrent.futures
 import json
 import os
-import shutil
 import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,31 +26,17 @@ from google.cloud import firestore
 
 from shared import paths
 from shared.events import ChatRequested, Envelope
+from tools.container import container_engine, image_exists, image_tag
 from tools.emulator_auth import SignedInUser
 from tools.local_stack import PROJECT_ID
 
 from ..helpers import wait_for
 from ..workers import free_port
 
-ROOT = Path(__file__).resolve().parents[3]
-IMAGE = os.environ.get("AURAOS_IMAGE", "localhost/auraos-ai-service:dev")
+IMAGE = image_tag()
 SERVICE_UID = "10001"
 READY_WITHIN_S = 30.0
 LLM_PROMPT = "Write three friendly sentences about autumn walks in the park."
-
-
-def _engine() -> str | None:
-    """docker when its daemon answers, else podman: the same choice as container/engine.sh."""
-    forced = os.environ.get("AURAOS_CONTAINER_ENGINE")
-    if forced:
-        return forced
-    if shutil.which("docker") and _ok(["docker", "info"]):
-        return "docker"
-    return "podman" if shutil.which("podman") else None
-
-
-def _ok(argv: list[str]) -> bool:
-    return subprocess.run(argv, capture_output=True, timeout=60, check=False).returncode == 0
 
 
 @dataclass
@@ -86,12 +70,10 @@ class Container:
 
 @pytest.fixture(scope="module")
 def engine() -> str:
-    engine = _engine()
+    engine = container_engine()
     if engine is None:
         pytest.skip("no container engine (a docker daemon or podman); `make setup` installs podman")
-    if engine == "podman":
-        os.environ.setdefault("CONTAINERS_CONF", str(ROOT / "container" / "containers.conf"))
-    if not _ok([engine, "image", "inspect", IMAGE]):
+    if not image_exists(engine, IMAGE):
         pytest.skip(f"image {IMAGE} is not built: run `make image`")
     return engine
 
