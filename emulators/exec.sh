@@ -70,17 +70,17 @@ exit \$rc"
 # Run from .emulators/logs so the *-debug.log files of the emulators land there.
 cd "$LOGS"
 rc=0
-if [ "${AURAOS_EMULATOR_LOGS:-0}" = 1 ]; then
-  "$ROOT/node_modules/.bin/firebase" --config "$ROOT/firebase.json" \
-    emulators:exec --project demo-auraos --only auth,firestore,pubsub,functions,hosting "$SCRIPT" || rc=$?
-else
+EMULATOR_OUT=/dev/stdout
+if [ "${AURAOS_EMULATOR_LOGS:-0}" != 1 ]; then
+  EMULATOR_OUT="$EMULATOR_LOG"
+  : >"$EMULATOR_LOG"
   echo "[emulators] starting auth, firestore, pubsub, functions, hosting (log: $EMULATOR_LOG)"
-  "$ROOT/node_modules/.bin/firebase" --config "$ROOT/firebase.json" \
-    emulators:exec --project demo-auraos --only auth,firestore,pubsub,functions,hosting "$SCRIPT" \
-    >"$EMULATOR_LOG" 2>&1 || rc=$?
-  if [ "$rc" -ne 0 ]; then
-    echo "[emulators] exit $rc; the last lines of $EMULATOR_LOG:" >&2
-    tail -n 80 "$EMULATOR_LOG" >&2
-  fi
+fi
+"$ROOT/node_modules/.bin/firebase" --config "$ROOT/firebase.json" \
+  emulators:exec --project demo-auraos --only auth,firestore,pubsub,functions,hosting "$SCRIPT" \
+  >>"$EMULATOR_OUT" 2>&1 || rc=$?
+if [ "$rc" -ne 0 ] && [ "$EMULATOR_OUT" = "$EMULATOR_LOG" ]; then
+  echo "[emulators] exit $rc; the last lines of $EMULATOR_LOG:" >&2
+  tail -n 80 "$EMULATOR_LOG" >&2
 fi
 exit "$rc"
