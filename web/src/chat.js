@@ -1,8 +1,11 @@
 /**
  * The chat view: conversations list, one conversation's turns through a Firestore listener,
- * sending (the PWA writes the turn itself, as the rules allow) and regenerate (status RETRY).
- * Offline, a sent turn stays in Firestore's local queue (state PENDING, from the snapshot's
- * hasPendingWrites) and goes out when the connection returns.
+ * sending (the PWA writes the turn itself, as the rules allow), regenerate (status RETRY), stop
+ * (status STOP) and branches (issue #18): editing a sent prompt writes a new turn that starts a
+ * branch, "< 1/2 >" switches between the versions of a turn, and the conversation's `activeLeaf`
+ * says which path is shown (see branches.js). Offline, a sent turn stays in Firestore's local
+ * queue (state PENDING, from the snapshot's hasPendingWrites) and goes out when the connection
+ * returns.
  */
 import {
   collection,
@@ -12,15 +15,18 @@ import {
   orderBy,
   query,
   serverTimestamp,
+  setDoc,
   updateDoc,
   writeBatch,
 } from "firebase/firestore";
 
 import { $, flash, h, relativeTime } from "./dom.js";
 import { plainMessage } from "./errors.js";
+import { MAIN, conversationTree } from "./branches.js";
 import { db } from "./data.js";
 
-const TERMINAL = new Set(["COMPLETED", "ERROR", "BLOCKED"]);
+const TERMINAL = new Set(["COMPLETED", "ERROR", "BLOCKED", "STOPPED"]);
+const STOPPABLE = new Set(["QUEUED", "PROCESSING", "STREAMING"]); // the rules allow STOP from these
 const STATE_LABELS = {
   PENDING: "Waiting to send",
   SENDING: "Sent",
@@ -31,9 +37,12 @@ const STATE_LABELS = {
   ERROR: "Error",
   BLOCKED: "Blocked",
   RETRY: "Regenerating…",
+  STOP: "Stopping…",
+  STOPPED: "Stopped",
 };
 
 const newId = () => doc(collection(db, "_")).id; // 20 characters of [A-Za-z0-9]
+const shorten = (text) => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
 
 export class ChatView {
   constructor({ onConversationChange } = {}) {
@@ -41,9 +50,16 @@ export class ChatView {
     this.cid = null; // the open conversation; null: a new one, created with its first message
     this.created = false; // whether the open conversation exists in Firestore
     this.titles = new Map();
-    this.turnEls = new Map();
+    this.turns = new Map(); // turnId -> {data, pending}, every turn of the open conversation
+    this.order = []; // turn ids in the listener's order (createTime)
+    this.activeLeaf = null; // the conversation's activeLeaf (or this client's newer choice)
+    this.conversationSeen = false; // its first snapshot came: the path can be chosen
+    this.tree = conversationTree([]);
+    this.leaf = null; // the last turn of the path shown
+    this.turnEls = new Map(); // turnId -> <li>, kept while off the path shown
     this.unsubList = null;
     this.unsubTurns = null;
+    this.unsubConversation = null;
     this.onConversationChange = onConversationChange ?? (() => {});
 
     this.listEl = $("#conversation-list");
@@ -57,6 +73,9 @@ export class ChatView {
     this.input = $("#prompt");
     this.sendButton = $("#send");
     this.connectionEl = $("#connection");
+    // Announces what a click changed out of sight (a version switch, a stop).
+    this.announcer = h("p", { class: "visually-hidden", role: "status" });
+    this.form.before(this.announcer);
 
     const showConnection = () => (this.connectionEl.hidden = navigator.onLine);
     window.addEventListener("online", showConnection);
@@ -99,15 +118,26 @@ export class ChatView {
 
   stop() {
     this.unsubList?.();
-    this.unsubTurns?.();
-    this.unsubList = this.unsubTurns = null;
+    this.unsubList = null;
+    this.stopTurns();
     this.uid = this.cid = null;
     this.titles.clear();
     this.listEl.replaceChildren();
     this.resetTurns();
   }
 
+  stopTurns() {
+    this.unsubTurns?.();
+    this.unsubConversation?.();
+    this.unsubTurns = this.unsubConversation = null;
+  }
+
   resetTurns() {
+    this.turns.clear();
+    this.order = [];
+    this.activeLeaf = this.leaf = null;
+    this.conversationSeen = false;
+    this.tree = conversationTree([]);
     this.turnEls.clear();
     this.turnListEl.replaceChildren();
     this.emptyEl.hidden = false;
@@ -116,8 +146,7 @@ export class ChatView {
 
   /** Show conversation `cid` (null: an empty new conversation). */
   open(cid, { created = true } = {}) {
-    this.unsubTurns?.();
-    this.unsubTurns = null;
+    this.stopTurns();
     this.cid = cid;
     this.created = Boolean(cid) && created;
     this.resetTurns();
@@ -127,26 +156,54 @@ export class ChatView {
     this.onConversationChange(cid);
   }
 
+  conversationRef(cid = this.cid) {
+    return doc(db, "users", this.uid, "conversations", cid);
+  }
+
+  turnRef(turnId) {
+    return doc(this.conversationRef(), "messages", turnId);
+  }
+
   listen() {
-    const turns = query(
-      collection(db, "users", this.uid, "conversations", this.cid, "messages"),
-      orderBy("createTime"),
-    );
+    const turns = query(collection(this.conversationRef(), "messages"), orderBy("createTime"));
     this.unsubTurns = onSnapshot(
       turns,
       { includeMetadataChanges: true }, // hasPendingWrites turning false: the turn reached the server
       (snapshot) => {
         for (const change of snapshot.docChanges({ includeMetadataChanges: true })) {
           if (change.type === "removed") {
+            this.turns.delete(change.doc.id);
             this.turnEls.get(change.doc.id)?.remove();
             this.turnEls.delete(change.doc.id);
           } else {
-            const data = change.doc.data({ serverTimestamps: "estimate" });
-            this.renderTurn(change.doc.id, data, change.newIndex, change.doc.metadata.hasPendingWrites);
+            this.turns.set(change.doc.id, {
+              data: change.doc.data({ serverTimestamps: "estimate" }),
+              pending: change.doc.metadata.hasPendingWrites,
+            });
           }
         }
+        this.order = snapshot.docs.map((d) => d.id);
+        this.renderPath();
       },
       (error) => flash(this.errorEl, plainMessage(error), 0),
+    );
+    // The conversation's activeLeaf: which branch is shown (set by the server for each queued
+    // turn, and by this client when it switches versions).
+    this.unsubConversation = onSnapshot(
+      this.conversationRef(),
+      (snapshot) => {
+        const leaf = snapshot.get("activeLeaf");
+        const activeLeaf = typeof leaf === "string" && leaf ? leaf : null;
+        if (activeLeaf === this.activeLeaf && this.conversationSeen) return;
+        this.activeLeaf = activeLeaf;
+        this.conversationSeen = true;
+        this.renderPath();
+      },
+      (error) => {
+        flash(this.errorEl, plainMessage(error), 0);
+        this.conversationSeen = true; // show the newest path rather than nothing
+        this.renderPath();
+      },
     );
   }
 
@@ -195,10 +252,17 @@ export class ChatView {
     this.input.style.height = `${Math.min(this.input.scrollHeight + 2, 160)}px`;
   }
 
+  announce(text) {
+    this.announcer.textContent = "";
+    // A fresh text node after a tick: screen readers announce a repeated message too.
+    setTimeout(() => (this.announcer.textContent = text), 50);
+  }
+
   /**
-   * Write the turn (and, for a new conversation, the conversation) in one batch. The commit
-   * resolves once the server has it, which offline is whenever the connection returns: the
-   * listener shows the local write at once and the composer stays usable meanwhile.
+   * Write the turn (and, for a new conversation, the conversation) in one batch, in the branch
+   * of the path shown. The commit resolves once the server has it, which offline is whenever
+   * the connection returns: the listener shows the local write at once (it follows the path's
+   * last turn, so it is shown in that branch) and the composer stays usable meanwhile.
    */
   async send() {
     const prompt = this.input.value.trim();
@@ -207,10 +271,13 @@ export class ChatView {
     const isNew = !this.cid;
     const cid = this.cid ?? newId();
     const turnId = newId();
-    const conversationRef = doc(db, "users", this.uid, "conversations", cid);
+    const branch = !isNew && this.leaf ? this.tree.branchOf(this.leaf) : MAIN;
+    const conversationRef = this.conversationRef(cid);
+    const turn = { prompt, createTime: serverTimestamp() };
+    if (branch !== MAIN) turn.branch = branch; // the main thread: no branch field
     const batch = writeBatch(db);
     if (isNew || !this.created) batch.set(conversationRef, { createdAt: serverTimestamp() });
-    batch.set(doc(conversationRef, "messages", turnId), { prompt, createTime: serverTimestamp() });
+    batch.set(doc(conversationRef, "messages", turnId), turn);
     const committed = batch.commit();
     this.input.value = "";
     this.autosize();
@@ -229,34 +296,75 @@ export class ChatView {
     button.disabled = true;
     flash(this.errorEl, "");
     try {
-      await updateDoc(doc(db, "users", this.uid, "conversations", this.cid, "messages", turnId), {
-        "status.state": "RETRY",
-      });
+      await updateDoc(this.turnRef(turnId), { "status.state": "RETRY" });
     } catch (error) {
       flash(this.errorEl, `Could not regenerate: ${plainMessage(error)}`, 0);
       button.disabled = false;
     }
   }
 
-  renderTurn(turnId, data, index, pending) {
-    // No status yet: still in the local queue (PENDING) or on the server, not yet queued (SENDING).
-    const state = data.status?.state ?? (pending ? "PENDING" : "SENDING");
-    const terminal = TERMINAL.has(state);
-    const attempt = data.status?.attempt ?? 0;
+  /** Ask the server to end a queued or streaming reply where it is (status STOP). */
+  async stopReply(turnId) {
+    const state = this.turns.get(turnId)?.data.status?.state;
+    if (!STOPPABLE.has(state)) return; // already stopping, or ended meanwhile
+    flash(this.errorEl, "");
+    try {
+      await updateDoc(this.turnRef(turnId), { "status.state": "STOP" });
+    } catch (error) {
+      // Refused when the reply ended first: nothing left to stop.
+      const now = this.turns.get(turnId)?.data.status?.state;
+      if (!TERMINAL.has(now)) flash(this.errorEl, `Could not stop the reply: ${plainMessage(error)}`, 0);
+    }
+  }
+
+  /**
+   * Show the path from the first turn to the leaf: `activeLeaf`, followed to the newest turn
+   * after it (a message just sent), else the newest turn. Turns off the path are detached.
+   */
+  renderPath() {
+    // Wait for the conversation's activeLeaf: no flash of another branch on opening.
+    if (!this.conversationSeen) return;
+    const nearBottom =
+      this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight < 80;
+    this.tree = conversationTree(
+      this.order.map((id) => {
+        const { data } = this.turns.get(id);
+        return { id, branch: data.branch, parentTurnId: data.parentTurnId };
+      }),
+    );
+    this.leaf = this.tree.resolveLeaf(this.activeLeaf);
+    const path = this.leaf ? this.tree.path(this.leaf) : [];
+    const shown = new Set(path);
+    for (const el of [...this.turnListEl.children]) {
+      if (!shown.has(el.dataset.turnId)) el.remove();
+    }
+    path.forEach((turnId, index) => {
+      const el = this.renderTurn(turnId);
+      if (this.turnListEl.children[index] !== el) {
+        this.turnListEl.insertBefore(el, this.turnListEl.children[index] ?? null);
+      }
+      this.renderVersions(el, turnId);
+    });
+    this.emptyEl.hidden = path.length > 0;
+    if (nearBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  /** The <li> of a turn, brought up to date with its latest snapshot. */
+  renderTurn(turnId) {
+    const { data, pending } = this.turns.get(turnId);
     let el = this.turnEls.get(turnId);
     if (!el) {
       el = this.createTurnElement(turnId, data.prompt);
       this.turnEls.set(turnId, el);
-      this.emptyEl.hidden = true;
     }
-    const nearBottom =
-      this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight < 80;
-    // Place it where the listener says (ordered by createTime).
-    if (this.turnListEl.children[index] !== el) {
-      el.remove();
-      this.turnListEl.insertBefore(el, this.turnListEl.children[index] ?? null);
-    }
+    if (el._data === data && el._pending === pending) return el; // unchanged since last shown
+    el._data = data;
+    el._pending = pending;
 
+    // No status yet: still in the local queue (PENDING) or on the server, not yet queued (SENDING).
+    const state = data.status?.state ?? (pending ? "PENDING" : "SENDING");
+    const terminal = TERMINAL.has(state);
+    const attempt = data.status?.attempt ?? 0;
     el.dataset.state = state;
     el.dataset.attempt = String(attempt);
     const reply = el.querySelector(".bubble.aura");
@@ -272,7 +380,7 @@ export class ChatView {
     const meta = el.querySelector(".meta");
     const usage = data.usage;
     meta.textContent =
-      state === "COMPLETED"
+      state === "COMPLETED" || state === "STOPPED"
         ? [
             data.intent?.name,
             usage ? `${usage.provider}/${usage.model}` : null,
@@ -286,14 +394,159 @@ export class ChatView {
     errorEl.textContent =
       state === "ERROR" || state === "BLOCKED" ? (data.status?.error?.message ?? "") : "";
 
-    el.querySelector(".regenerate").disabled = !terminal;
+    const regenerate = el.querySelector(".regenerate");
+    regenerate.disabled = !terminal;
+    // Stop: while queued or streaming; "Stopping…" (inert) until the server has ended the reply.
+    const stop = el.querySelector(".stop");
+    const showStop = STOPPABLE.has(state) || state === "STOP";
+    stop.setAttribute("aria-disabled", state === "STOP" ? "true" : "false");
+    if (!showStop && !stop.hidden) {
+      if (document.activeElement === stop) (terminal ? regenerate : this.scroller).focus();
+      if (state === "STOPPED") this.announce("The reply was stopped.");
+    }
+    stop.hidden = !showStop;
     this.renderAttempts(el, data.attempts ?? []);
+    return el;
+  }
 
-    if (nearBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
+  /** "< i/n >" on a turn with other versions (edits of it, or the turn it is an edit of). */
+  renderVersions(el, turnId) {
+    const versions = this.tree.versions(turnId);
+    const nav = el.querySelector(".versions");
+    nav.hidden = versions.length < 2;
+    if (nav.hidden) return;
+    const i = versions.indexOf(turnId);
+    nav.querySelector(".version-count").textContent = `${i + 1}/${versions.length}`;
+    nav.querySelector(".version-prev").disabled = i <= 0;
+    nav.querySelector(".version-next").disabled = i >= versions.length - 1;
+  }
+
+  /** Show the previous (-1) or next (+1) version of `turnId`, with its branch's newest turn. */
+  async switchVersion(turnId, delta) {
+    const versions = this.tree.versions(turnId);
+    const target = versions[versions.indexOf(turnId) + delta];
+    if (!target) return;
+    const leaf = this.tree.newestThrough(target);
+    this.activeLeaf = leaf;
+    this.renderPath();
+    // The clicked button now belongs to another turn's element: keep the focus on its twin.
+    const nav = this.turnEls.get(target)?.querySelector(".versions");
+    if (nav) {
+      const same = nav.querySelector(delta < 0 ? ".version-prev" : ".version-next");
+      const other = nav.querySelector(delta < 0 ? ".version-next" : ".version-prev");
+      (same.disabled ? other : same).focus();
+    }
+    this.announce(`Version ${versions.indexOf(target) + 1} of ${versions.length}`);
+    flash(this.errorEl, "");
+    try {
+      await updateDoc(this.conversationRef(), { activeLeaf: leaf });
+    } catch (error) {
+      flash(this.errorEl, `Could not keep this version shown: ${plainMessage(error)}`, 0);
+    }
+  }
+
+  /** Inline editor of a sent prompt: Enter (or Save) saves, Escape (or Cancel) cancels. */
+  openEdit(turnId) {
+    const el = this.turnEls.get(turnId);
+    if (!el) return;
+    const existing = el.querySelector(".edit-form");
+    if (existing) {
+      existing.querySelector("textarea").focus();
+      return;
+    }
+    const prompt = this.turns.get(turnId)?.data.prompt ?? "";
+    const inputId = `edit-${turnId}`;
+    const hintId = `edit-hint-${turnId}`;
+    const textarea = h("textarea", {
+      id: inputId,
+      class: "edit-input",
+      rows: 2,
+      maxlength: 4000,
+      required: true,
+      "aria-describedby": hintId,
+    });
+    textarea.value = prompt;
+    const form = h(
+      "form",
+      { class: "edit-form" },
+      h("label", { for: inputId, class: "visually-hidden" }, "Edit your message"),
+      textarea,
+      h("p", { id: hintId, class: "visually-hidden" }, "Enter saves a new version; Shift+Enter adds a new line; Escape cancels."),
+      h(
+        "div",
+        { class: "row end" },
+        h("button", { type: "button", class: "small cancel-edit", onclick: () => this.closeEdit(turnId) }, "Cancel"),
+        h("button", { type: "submit", class: "primary small save-edit" }, "Save"),
+      ),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.saveEdit(turnId, textarea.value);
+    });
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        this.closeEdit(turnId);
+      }
+    });
+    el.classList.add("editing");
+    el.querySelector(".user-actions").after(form);
+    textarea.focus();
+    textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+  }
+
+  closeEdit(turnId, { focus = true } = {}) {
+    const el = this.turnEls.get(turnId);
+    el?.querySelector(".edit-form")?.remove();
+    el?.classList.remove("editing");
+    if (focus && el?.isConnected) el.querySelector(".edit").focus();
+  }
+
+  /**
+   * An edit is a new turn N: `{prompt, createTime, parentTurnId, branch: N}`, the first turn of
+   * branch N, shown at once (activeLeaf N; the server also sets it when it queues N).
+   */
+  async saveEdit(turnId, value) {
+    const prompt = value.trim();
+    const original = this.turns.get(turnId)?.data.prompt;
+    if (!prompt) return;
+    if (prompt === original || !this.uid || !this.cid) {
+      this.closeEdit(turnId);
+      return;
+    }
+    flash(this.errorEl, "");
+    const editId = newId();
+    this.activeLeaf = editId;
+    const committed = setDoc(this.turnRef(editId), {
+      prompt,
+      createTime: serverTimestamp(),
+      parentTurnId: turnId,
+      branch: editId,
+    });
+    const shown = updateDoc(this.conversationRef(), { activeLeaf: editId });
+    this.closeEdit(turnId, { focus: false });
+    this.input.focus();
+    this.announce("Edited: the new version is shown.");
+    try {
+      await committed;
+    } catch (error) {
+      flash(this.errorEl, `Your edit was not sent: ${plainMessage(error)}`, 0);
+      shown.catch(() => {});
+      return;
+    }
+    try {
+      await shown;
+    } catch (error) {
+      flash(this.errorEl, `Could not keep the new version shown: ${plainMessage(error)}`, 0);
+    }
   }
 
   createTurnElement(turnId, prompt) {
-    const shortPrompt = prompt.length > 40 ? `${prompt.slice(0, 40)}…` : prompt;
+    const shortPrompt = shorten(prompt);
     return h(
       "li",
       { class: "turn", dataset: { turnId } },
@@ -302,6 +555,45 @@ export class ChatView {
         { class: "bubble user" },
         h("span", { class: "visually-hidden" }, "You said: "),
         h("p", { class: "prompt" }, prompt),
+      ),
+      h(
+        "div",
+        { class: "user-actions" },
+        h(
+          "div",
+          { class: "versions", role: "group", "aria-label": "Versions of this message", hidden: true },
+          h(
+            "button",
+            {
+              type: "button",
+              class: "ghost small version-prev",
+              "aria-label": "Previous version",
+              onclick: () => this.switchVersion(turnId, -1),
+            },
+            h("span", { "aria-hidden": "true" }, "<"),
+          ),
+          h("span", { class: "version-count" }),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "ghost small version-next",
+              "aria-label": "Next version",
+              onclick: () => this.switchVersion(turnId, 1),
+            },
+            h("span", { "aria-hidden": "true" }, ">"),
+          ),
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "ghost small edit",
+            "aria-label": `Edit your message “${shortPrompt}”`,
+            onclick: () => this.openEdit(turnId),
+          },
+          "Edit",
+        ),
       ),
       h(
         "div",
@@ -314,6 +606,17 @@ export class ChatView {
           { class: "turn-foot" },
           h("span", { class: "badge" }),
           h("span", { class: "meta" }),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "small stop",
+              "aria-label": `Stop the reply to “${shortPrompt}”`,
+              hidden: true,
+              onclick: () => this.stopReply(turnId),
+            },
+            "Stop",
+          ),
           h(
             "button",
             {
