@@ -31,6 +31,10 @@ const UI_MS = 15_000;
 const SKILL_PROMPT = "what is 6 * 7";
 const LLM_PROMPT = "Hello! Can you suggest a name for a pet goldfish?";
 const OFFLINE_PROMPT = "what is 5 + 4";
+const STORY_PROMPT = "Write a long story about a dragon, at least ten sentences.";
+const EDIT_FROM = "what is 2 + 2";
+const EDIT_TO = "what is 3 + 3";
+const BRANCH_PROMPT = "what is 10 - 3";
 const PASSWORD = "e2e-password-1";
 
 /** host:port of the auth, firestore, functions and hosting emulators. */
@@ -103,6 +107,48 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
   }
 
   const turn = (n) => page.locator(`#turn-list > li.turn:nth-child(${n})`);
+  const turnCount = () => page.locator("#turn-list > li.turn").count();
+
+  /** The user's uid, from the Auth emulator (the page keeps it to itself). */
+  async function userId() {
+    const response = await fetch(
+      `http://${hosts.auth}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo-key`,
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ email, password: PASSWORD, returnSecureToken: true }),
+      },
+    );
+    const body = await response.json();
+    assert.ok(body.localId, `no uid for ${email}: ${JSON.stringify(body)}`);
+    return body.localId;
+  }
+
+  /** A document's fields as the Firestore emulator stores them (read as owner: no rules). */
+  async function storedDoc(path) {
+    const project = process.env.GCLOUD_PROJECT ?? "demo-auraos";
+    const response = await fetch(
+      `http://${hosts.firestore}/v1/projects/${project}/databases/(default)/documents/${path}`,
+      { headers: { Authorization: "Bearer owner" } },
+    );
+    assert.equal(response.status, 200, `${path}: HTTP ${response.status}`);
+    const fields = (await response.json()).fields ?? {};
+    return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.stringValue ?? v]));
+  }
+
+  /** Poll `read` until `check` holds for its value (or fail with the last one). */
+  async function eventually(read, check, what, timeout = UI_MS) {
+    const deadline = Date.now() + timeout;
+    let last;
+    while (Date.now() < deadline) {
+      last = await read();
+      if (check(last)) return last;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.fail(`${what}: still ${JSON.stringify(last)} after ${timeout} ms`);
+  }
+
+  const conversationId = () => /#\/c\/([A-Za-z0-9_-]+)$/.exec(page.url())?.[1];
 
   async function waitForTerminal(n, timeout = REPLY_MS) {
     await page.waitForSelector(
@@ -335,6 +381,167 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
     await turn(2).waitFor();
     assert.equal(await turn(1).getAttribute("data-attempt"), "2");
   });
+
+  step(
+    "stops a long reply while it streams: Stopped, the partial reply kept, Regenerate offered",
+    async () => {
+      const n = (await turnCount()) + 1;
+      await page.fill("#prompt", STORY_PROMPT);
+      await page.press("#prompt", "Enter");
+      const story = turn(n);
+      await story.waitFor();
+      assert.equal(await story.locator(".prompt").textContent(), STORY_PROMPT);
+      const stop = story.locator("button.stop");
+      // Streaming, with some of the story already there.
+      await page.waitForFunction(
+        (i) => {
+          const el = document.querySelector(`#turn-list > li.turn:nth-child(${i})`);
+          return el?.dataset.state === "STREAMING" && el.querySelector(".response").textContent.length >= 40;
+        },
+        n,
+        { timeout: REPLY_MS },
+      );
+      assert.ok(await stop.isVisible(), "no Stop button while the reply streams");
+      assert.match(await stop.getAttribute("aria-label"), /^Stop the reply to /);
+      assert.ok(await story.locator("button.regenerate").isDisabled());
+      // From the keyboard.
+      await stop.focus();
+      const before = (await story.locator(".response").textContent()).trim();
+      await page.keyboard.press("Enter");
+      await page.waitForSelector(`#turn-list > li.turn:nth-child(${n})[data-state="STOPPED"]`, {
+        timeout: REPLY_MS,
+      });
+      assert.equal(await story.locator(".badge").textContent(), "Stopped");
+      const kept = (await story.locator(".response").textContent()).trim();
+      assert.ok(kept.startsWith(before), `the partial reply was not kept: ${JSON.stringify({ before, kept })}`);
+      await page.waitForTimeout(2000);
+      assert.equal((await story.locator(".response").textContent()).trim(), kept, "the reply grew after STOPPED");
+      assert.ok(await stop.isHidden(), "Stop is still offered after the reply stopped");
+      const regenerate = story.locator("button.regenerate");
+      assert.ok(await regenerate.isEnabled(), "Regenerate is not offered on a stopped reply");
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.classList.contains("regenerate")),
+        true,
+        "the focus did not move from Stop to Regenerate",
+      );
+      console.log(`# stopped after ${kept.length} characters: ${JSON.stringify(kept.slice(0, 80))}…`);
+
+      // Regenerate from STOPPED, and stop the new attempt as soon as it is queued.
+      await regenerate.click();
+      await page.waitForSelector(`#turn-list > li.turn:nth-child(${n})[data-attempt="2"]`, { timeout: REPLY_MS });
+      await stop.waitFor({ state: "visible", timeout: REPLY_MS });
+      await stop.click();
+      await page.waitForSelector(`#turn-list > li.turn:nth-child(${n})[data-state="STOPPED"]`, {
+        timeout: REPLY_MS,
+      });
+      assert.equal(await story.locator(".attempts summary").textContent(), "Earlier attempts (1)");
+      assert.match(await story.locator(".attempts li").first().textContent(), /\(stopped\)$/);
+      assert.ok(await regenerate.isEnabled());
+    },
+    3 * REPLY_MS + 30_000,
+  );
+
+  step(
+    "edits a sent prompt into a new branch; < 1/2 > switches versions; the shown branch survives a reload",
+    async () => {
+      await page.click("#new-chat");
+      await page.fill("#prompt", EDIT_FROM);
+      await page.press("#prompt", "Enter");
+      await turn(1).waitFor();
+      assert.equal(await waitForTerminal(1), "COMPLETED");
+      assert.match(await turn(1).locator(".response").textContent(), /\b4\b/);
+      const originalId = await turn(1).getAttribute("data-turn-id");
+      const cid = conversationId();
+      assert.ok(cid, `no conversation in the URL: ${page.url()}`);
+      assert.ok(await turn(1).locator(".versions").isHidden(), "versions shown on a turn without edits");
+
+      // Edit opens an inline editor; Escape cancels and gives the focus back.
+      const edit = turn(1).locator("button.edit");
+      await edit.click();
+      const editor = turn(1).locator(".edit-form textarea");
+      await editor.waitFor();
+      assert.equal(await editor.inputValue(), EDIT_FROM);
+      assert.equal(await editor.evaluate((el) => el === document.activeElement), true);
+      await editor.press("Escape");
+      await editor.waitFor({ state: "detached" });
+      assert.ok(await turn(1).locator(".prompt").isVisible());
+      assert.equal(await edit.evaluate((el) => el === document.activeElement), true);
+
+      // From the keyboard: Enter on Edit, type, Enter saves a new version.
+      await page.keyboard.press("Enter");
+      await editor.waitFor();
+      await editor.fill(EDIT_TO);
+      await editor.press("Enter");
+      await page.locator("#turn-list > li.turn:nth-child(1) .prompt", { hasText: EDIT_TO }).waitFor();
+      assert.equal(await turnCount(), 1);
+      assert.equal(await waitForTerminal(1), "COMPLETED");
+      assert.match(await turn(1).locator(".response").textContent(), /\b6\b/);
+      assert.equal(await turn(1).locator(".version-count").textContent(), "2/2");
+      assert.ok(await turn(1).getByRole("button", { name: "Previous version" }).isEnabled());
+      assert.ok(await turn(1).getByRole("button", { name: "Next version" }).isDisabled());
+      const editId = await turn(1).getAttribute("data-turn-id");
+      assert.notEqual(editId, originalId);
+
+      // A message sent now goes into the edit's branch.
+      await page.fill("#prompt", BRANCH_PROMPT);
+      await page.press("#prompt", "Enter");
+      await turn(2).waitFor();
+      assert.equal(await waitForTerminal(2), "COMPLETED");
+      assert.match(await turn(2).locator(".response").textContent(), /\b7\b/);
+      const followUpId = await turn(2).getAttribute("data-turn-id");
+      assert.ok(await turn(2).locator(".versions").isHidden());
+
+      // As stored: the edit names its parent and its own branch; the follow-up that branch.
+      const uid = await userId();
+      const messages = `users/${uid}/conversations/${cid}/messages`;
+      const edited = await storedDoc(`${messages}/${editId}`);
+      assert.equal(edited.parentTurnId, originalId);
+      assert.equal(edited.branch, editId);
+      assert.equal((await storedDoc(`${messages}/${followUpId}`)).branch, editId);
+      assert.equal((await storedDoc(`${messages}/${originalId}`)).branch, "main", "the server did not write branch main");
+
+      // "<": back to the original prompt and its answer, alone in the main thread.
+      await turn(1).getByRole("button", { name: "Previous version" }).click();
+      await page.locator("#turn-list > li.turn:nth-child(1) .prompt", { hasText: EDIT_FROM }).waitFor();
+      assert.equal(await turn(1).getAttribute("data-turn-id"), originalId);
+      assert.match(await turn(1).locator(".response").textContent(), /\b4\b/);
+      assert.equal(await turn(1).locator(".version-count").textContent(), "1/2");
+      assert.equal(await turnCount(), 1);
+      // The focus stays on the version buttons ("Previous" is disabled now: "Next").
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.getAttribute("aria-label")),
+        "Next version",
+      );
+      await eventually(
+        async () => (await storedDoc(`users/${uid}/conversations/${cid}`)).activeLeaf,
+        (leaf) => leaf === originalId,
+        "the conversation's activeLeaf",
+      );
+
+      // A reload shows the branch last chosen (the newest turn is in the other one).
+      await page.reload();
+      await turn(1).waitFor();
+      await page.locator("#turn-list > li.turn:nth-child(1) .version-count", { hasText: "1/2" }).waitFor();
+      assert.equal(await turn(1).locator(".prompt").textContent(), EDIT_FROM);
+      assert.equal(await turnCount(), 1);
+
+      // ">": the edit's branch again, with its newest turn.
+      await turn(1).getByRole("button", { name: "Next version" }).click();
+      await page.locator("#turn-list > li.turn:nth-child(1) .prompt", { hasText: EDIT_TO }).waitFor();
+      assert.equal(await turn(1).locator(".version-count").textContent(), "2/2");
+      assert.equal(await turnCount(), 2);
+      assert.equal(await turn(2).locator(".prompt").textContent(), BRANCH_PROMPT);
+      assert.match(await turn(2).locator(".response").textContent(), /\b7\b/);
+      await eventually(
+        async () => (await storedDoc(`users/${uid}/conversations/${cid}`)).activeLeaf,
+        (leaf) => leaf === followUpId,
+        "the conversation's activeLeaf",
+      );
+      await mkdir(RESULTS, { recursive: true });
+      await page.screenshot({ path: join(RESULTS, "branches.png") });
+    },
+    4 * REPLY_MS + 30_000,
+  );
 
   step("fits a 375 px wide screen; drawers open and close from the keyboard", async () => {
     await page.setViewportSize({ width: 375, height: 740 });
