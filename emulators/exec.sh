@@ -53,6 +53,9 @@ export AURAOS_EMULATORS_PHASE=exec
 EMULATOR_LOG="$LOGS/emulators.log"
 OUT="/proc/$$/fd/1"
 ERR="/proc/$$/fd/2"
+# Where stdout is a file, both sides write in append mode, so neither overwrites the other.
+if [ -f "$OUT" ]; then exec 1>>"$OUT"; fi
+if [ -f "$ERR" ]; then exec 2>>"$ERR"; fi
 qroot="$(printf '%q' "$ROOT")"
 SCRIPT="cd $qroot || exit 1
 if [ \"\${AURAOS_EMULATOR_LOGS:-0}\" != 1 ] && { true >>$OUT && true >>$ERR; } 2>/dev/null; then

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -64,6 +64,7 @@ class TurnOutcome(StrEnum):
     COMPLETED = "completed"
     BLOCKED = "blocked"
     FAILED = "failed"
+    STOPPED = "stopped"  # its owner stopped it: ended with what was generated so far
     SKIPPED = "skipped"  # not ours: duplicate delivery, racing worker, stale attempt, or lost claim
 
 
@@ -139,7 +140,7 @@ class ChatPipeline:
                 output_tokens=0,
                 latency_ms=0,
             )
-            done = turns.complete_turn(
+            if turns.complete_turn(
                 db=self._db,
                 claim=claim,
                 response=verdict.reply,
@@ -147,8 +148,9 @@ class ChatPipeline:
                 usage=usage,
                 state=TurnState.BLOCKED,
                 now=self._clock(),
-            )
-            return TurnOutcome.BLOCKED if done else TurnOutcome.SKIPPED
+            ):
+                return TurnOutcome.BLOCKED
+            return self._settle_lost_write(claim, response="", analysis={}, usage=usage)
         analysis = self._analyzer.analyze([prompt])[0]
         now = self._clock()
         skill = answer_with_skill(intent=analysis.intent.name, text=prompt, now=now)
@@ -163,12 +165,9 @@ class ChatPipeline:
                 input_tokens=count_tokens(prompt),
                 output_tokens=count_tokens(skill.text),
             )
-            cost, conversation = 0.0, None
+            cost, conversation, interrupted = 0.0, None, False
         else:
-            generated = self._generate(claim)
-            if generated is None:
-                return TurnOutcome.SKIPPED
-            result, conversation = generated
+            result, conversation, interrupted = self._generate(claim)
             cost = self._generator.cost(result)
         usage = Usage(
             provider=result.provider,
@@ -178,37 +177,69 @@ class ChatPipeline:
             latency_ms=int((time.monotonic() - started) * 1000),
             cost=cost,
         )
-        text = result.text.strip() or "Sorry, I have no answer to that."
-        if not turns.complete_turn(
+        fields = analysis.to_turn_fields()
+        if interrupted:  # a streaming write failed: stopped by its owner, or the claim is lost
+            text = result.text.strip()
+            outcome = self._settle_lost_write(claim, response=text, analysis=fields, usage=usage)
+        else:
+            text = result.text.strip() or "Sorry, I have no answer to that."
+            completed = turns.complete_turn(
+                db=self._db,
+                claim=claim,
+                response=text,
+                analysis=fields,
+                usage=usage,
+                state=TurnState.COMPLETED,
+                now=self._clock(),
+            )
+            outcome = (
+                TurnOutcome.COMPLETED
+                if completed
+                else self._settle_lost_write(claim, response=text, analysis=fields, usage=usage)
+            )
+        if outcome in (TurnOutcome.COMPLETED, TurnOutcome.STOPPED):
+            self._update_conversation(claim, conversation, prompt=prompt, reply=text, usage=usage)
+        return outcome
+
+    def _settle_lost_write(
+        self, claim: turns.Claim, *, response: str, analysis: dict[str, Any], usage: Usage
+    ) -> TurnOutcome:
+        """A write of ours failed: end the turn as STOPPED if its owner stopped it (one read and
+        one write), else leave it to whoever holds it now."""
+        if not turns.stopped_by_owner(db=self._db, claim=claim):
+            return TurnOutcome.SKIPPED
+        stopped = turns.stop_turn(
             db=self._db,
             claim=claim,
-            response=text,
-            analysis=analysis.to_turn_fields(),
+            response=response,
+            analysis=analysis,
             usage=usage,
-            state=TurnState.COMPLETED,
             now=self._clock(),
-        ):
-            return TurnOutcome.SKIPPED
-        self._update_conversation(claim, conversation, prompt=prompt, reply=text, usage=usage)
-        return TurnOutcome.COMPLETED
+        )
+        log.info("turn stopped by its owner", extra={"turnId": claim.turn_id, "ended": stopped})
+        return TurnOutcome.STOPPED if stopped else TurnOutcome.SKIPPED
 
-    def _generate(self, claim: turns.Claim) -> tuple[GenerationResult, Conversation] | None:
-        """Stream the model's reply into the turn; (result, the conversation as read), or None
-        when the claim was lost mid-way."""
+    def _generate(self, claim: turns.Claim) -> tuple[GenerationResult, Conversation, bool]:
+        """Stream the model's reply into the turn: (result, the conversation as read, whether a
+        streaming write failed, which stopped the provider's stream where it was)."""
         context = load_context(
             db=self._db,
             uid=claim.uid,
             cid=claim.cid,
-            before=claim.turn.create_time,
+            turn_id=claim.turn_id,
+            turn=claim.turn,
             max_turns=self._settings.history_turns,
             token_budget=self._settings.history_token_budget,
         )
-        earlier, window = stable_window(
-            history=context.history,
-            summary=context.conversation.summary,
-            completed_turns=context.conversation.usage.turns,
-            block=self._settings.history_turns,
-        )
+        if context.branched:  # the path's own turns; the running summary is the main thread's
+            earlier, window = context.path_summary, context.history
+        else:
+            earlier, window = stable_window(
+                history=context.history,
+                summary=context.conversation.summary,
+                completed_turns=context.conversation.usage.turns,
+                block=self._settings.history_turns,
+            )
         system = SYSTEM_PROMPT + f" Today is {self._clock():%A %d %B %Y}."
         if earlier:
             system += f"\nEarlier in this conversation:\n{earlier}"
@@ -239,7 +270,7 @@ class ChatPipeline:
         result = self._generator.generate(
             request, on_delta, preferred_model=context.conversation.settings.model
         )
-        return None if state["lost"] else (result, context.conversation)
+        return result, context.conversation, bool(state["lost"])
 
     def _update_conversation(
         self,
@@ -254,13 +285,14 @@ class ChatPipeline:
         ref = self._db.document(paths.conversation(claim.uid, claim.cid))
         if known is None:  # skills answer without loading context: read just what is needed
             known = Conversation.from_document(ref.get(["summary", "usage.turns"]).to_dict() or {})
-        summary = extend_summary(
-            known.summary, number=known.usage.turns + 1, prompt=prompt, reply=reply
-        )
+        update: dict[str, Any] = {"updatedAt": self._clock()}
+        if reply:  # a turn stopped before its first token adds nothing to remember
+            update["summary"] = extend_summary(
+                known.summary, number=known.usage.turns + 1, prompt=prompt, reply=reply
+            )
         ref.set(
             {
-                "updatedAt": self._clock(),
-                "summary": summary,
+                **update,
                 "usage": {
                     "turns": firestore.Increment(1),
                     "inputTokens": firestore.Increment(usage.input_tokens),

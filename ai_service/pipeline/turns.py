@@ -160,3 +160,45 @@ def release_turn(*, db: firestore.Client, claim: Claim) -> bool:
             "status.leaseExpiresAt": None,
         },
     )
+
+
+def stopped_by_owner(*, db: firestore.Client, claim: Claim) -> bool:
+    """After a write of ours failed: did the owner stop this very claim? One read.
+
+    The owner's STOP changes the document, so our next precondition fails; re-reading once tells
+    a stop (ours to end) from a lost claim (another worker's or the sweeper's turn now). When it
+    was a stop, the claim adopts the document's update time so that `stop_turn` can follow it.
+    """
+    snapshot = db.document(claim.path).get()
+    data = snapshot.to_dict()
+    if not data or not data.get("status"):
+        return False
+    status = TurnStatus.from_document(data["status"])
+    ours = status.event_id == claim.event_id and status.attempt == claim.attempt
+    if status.state is not TurnState.STOP or not ours:
+        return False
+    claim.version = snapshot.update_time
+    return True
+
+
+def stop_turn(
+    *,
+    db: firestore.Client,
+    claim: Claim,
+    response: str,
+    analysis: dict[str, Any],
+    usage: Usage,
+    now: datetime,
+) -> bool:
+    """End a stopped turn with what was generated up to the stop (kept, and counted)."""
+    fields: dict[str, Any] = {
+        **analysis,
+        "usage": usage.to_document(),
+        "status.state": TurnState.STOPPED.value,
+        "status.stoppedAt": now,
+        "status.completeTime": now,
+        "status.leaseExpiresAt": None,
+    }
+    if response:
+        fields["response"] = response
+    return _write_if_owner(db=db, claim=claim, fields=fields)

@@ -13,6 +13,8 @@ from .base import Document, Frozen
 PROMPT_MAX_CHARS = 4000
 TITLE_MAX_CHARS = 120
 TURN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# The original thread of a conversation; an edited prompt starts a branch named by its turn id.
+MAIN_BRANCH = "main"
 
 Prompt = Annotated[str, StringConstraints(min_length=1, max_length=PROMPT_MAX_CHARS)]
 TurnId = Annotated[str, StringConstraints(pattern=TURN_ID_PATTERN)]
@@ -20,7 +22,11 @@ ConversationId = Annotated[str, StringConstraints(pattern=TURN_ID_PATTERN)]
 
 
 class TurnState(StrEnum):
-    """QUEUED -> PROCESSING -> STREAMING -> COMPLETED | ERROR | BLOCKED; the owner sets RETRY."""
+    """QUEUED -> PROCESSING -> STREAMING -> COMPLETED | ERROR | BLOCKED.
+
+    The owner sets RETRY on an ended turn (a new attempt is queued) and STOP on one still running
+    (it ends as STOPPED with what was streamed so far).
+    """
 
     QUEUED = "QUEUED"
     PROCESSING = "PROCESSING"
@@ -29,17 +35,24 @@ class TurnState(StrEnum):
     ERROR = "ERROR"
     BLOCKED = "BLOCKED"
     RETRY = "RETRY"
+    STOP = "STOP"
+    STOPPED = "STOPPED"
 
     @property
     def is_terminal(self) -> bool:
         return self in _TERMINAL
 
 
-_TERMINAL = frozenset({TurnState.COMPLETED, TurnState.ERROR, TurnState.BLOCKED})
+_TERMINAL = frozenset({TurnState.COMPLETED, TurnState.ERROR, TurnState.BLOCKED, TurnState.STOPPED})
+# What the owner's rules-checked writes may change a state to, and from which states.
+OWNER_RETRYABLE = frozenset(_TERMINAL)
+OWNER_STOPPABLE = frozenset({TurnState.QUEUED, TurnState.PROCESSING, TurnState.STREAMING})
 
 # Which state may follow which; the server refuses anything else.
 ALLOWED_TRANSITIONS: dict[TurnState, frozenset[TurnState]] = {
-    TurnState.QUEUED: frozenset({TurnState.PROCESSING, TurnState.ERROR, TurnState.BLOCKED}),
+    TurnState.QUEUED: frozenset(
+        {TurnState.PROCESSING, TurnState.ERROR, TurnState.BLOCKED, TurnState.STOP}
+    ),
     TurnState.PROCESSING: frozenset(
         {
             TurnState.STREAMING,
@@ -47,13 +60,18 @@ ALLOWED_TRANSITIONS: dict[TurnState, frozenset[TurnState]] = {
             TurnState.ERROR,
             TurnState.BLOCKED,
             TurnState.QUEUED,
+            TurnState.STOP,
         }
     ),
-    TurnState.STREAMING: frozenset({TurnState.COMPLETED, TurnState.ERROR, TurnState.QUEUED}),
+    TurnState.STREAMING: frozenset(
+        {TurnState.COMPLETED, TurnState.ERROR, TurnState.QUEUED, TurnState.STOP}
+    ),
     TurnState.COMPLETED: frozenset({TurnState.RETRY}),
     TurnState.ERROR: frozenset({TurnState.RETRY}),
     TurnState.BLOCKED: frozenset({TurnState.RETRY}),
+    TurnState.STOPPED: frozenset({TurnState.RETRY}),
     TurnState.RETRY: frozenset({TurnState.QUEUED}),
+    TurnState.STOP: frozenset({TurnState.STOPPED}),
 }
 
 
@@ -81,6 +99,7 @@ class TurnStatus(Document):
     lease_expires_at: datetime | None = None
     start_time: datetime | None = None
     complete_time: datetime | None = None
+    stopped_at: datetime | None = None
     error: TurnError | None = None
 
 
@@ -130,9 +149,18 @@ class Usage(Frozen):
 
 
 class TurnCreate(Frozen):
-    """What a client may write when it creates a turn (rules enforce the same shape)."""
+    """What a client may write when it creates a turn (rules enforce the same shape).
+
+    An edit of turn T is a new turn N with `parentTurnId` T and `branch` N; later turns of that
+    branch carry `branch` N; a turn without `branch` belongs to the main thread.
+    """
 
     prompt: Prompt
+    branch: TurnId = MAIN_BRANCH
+    parent_turn_id: TurnId | None = None
+
+    def starts_branch(self, turn_id: str) -> bool:
+        return self.parent_turn_id is not None and self.branch == turn_id
 
 
 class ChatTurn(Document):
@@ -140,6 +168,8 @@ class ChatTurn(Document):
 
     prompt: Prompt
     create_time: datetime
+    branch: str = MAIN_BRANCH
+    parent_turn_id: str | None = None
     response: str | None = None
     intent: Intent | None = None
     entities: tuple[Entity, ...] = ()
@@ -169,6 +199,10 @@ class Conversation(Document):
     updated_at: datetime | None = None
     summary: str | None = None
     turn_count: int = Field(default=0, ge=0)
+    # Set when a turn is queued; the owner moves it to show another branch.
+    active_leaf: str | None = None
+    # How many branches edits have started; 0 keeps the one-thread history and its summary.
+    branches: int = Field(default=0, ge=0)
     usage: ConversationUsage = Field(default_factory=ConversationUsage)
     settings: ConversationSettings = Field(default_factory=ConversationSettings)
 

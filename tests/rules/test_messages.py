@@ -154,7 +154,7 @@ def test_collection_group_query_over_messages_denied(db: Emulator) -> None:
 # ---------------------------------------------------------------- RETRY / update
 
 
-@pytest.mark.parametrize("state", ["COMPLETED", "ERROR", "BLOCKED"])
+@pytest.mark.parametrize("state", ["COMPLETED", "ERROR", "BLOCKED", "STOPPED"])
 def test_retry_allowed_from_terminal_state(db: Emulator, state: str) -> None:
     """Owner flips status.state to RETRY; every other field is untouched."""
     db.seed(TURN, turn(state))
@@ -167,7 +167,7 @@ def test_retry_allowed_from_terminal_state(db: Emulator, state: str) -> None:
     assert db.read(TURN) == expected
 
 
-@pytest.mark.parametrize("state", ["QUEUED", "PROCESSING", "STREAMING", "RETRY"])
+@pytest.mark.parametrize("state", ["QUEUED", "PROCESSING", "STREAMING", "RETRY", "STOP"])
 def test_retry_denied_from_non_terminal_state(db: Emulator, state: str) -> None:
     """RETRY only applies to a finished turn."""
     db.seed(TURN, turn(state))
@@ -233,6 +233,116 @@ def test_only_owner_retries(db: Emulator, who: Actor) -> None:
     assert_denied(
         actor(db, who).update(TURN, {"status": {"state": "RETRY"}}, mask=["status.state"])
     )
+
+
+# ------------------------------------------------------------------------- STOP
+
+
+@pytest.mark.parametrize("state", ["QUEUED", "PROCESSING", "STREAMING"])
+def test_stop_allowed_while_the_turn_runs(db: Emulator, state: str) -> None:
+    """The owner flips status.state to STOP on a running turn; nothing else changes."""
+    db.seed(TURN, turn(state))
+    outcome = db.as_user(ALICE).update(TURN, {"status": {"state": "STOP"}}, mask=["status.state"])
+    assert_allowed(outcome)
+    expected = turn(state)
+    status = expected["status"]
+    assert isinstance(status, dict)
+    status["state"] = "STOP"
+    assert db.read(TURN) == expected
+
+
+@pytest.mark.parametrize("state", ["COMPLETED", "ERROR", "BLOCKED", "STOPPED", "RETRY", "STOP"])
+def test_stop_denied_once_the_turn_ended(db: Emulator, state: str) -> None:
+    db.seed(TURN, turn(state))
+    outcome = db.as_user(ALICE).update(TURN, {"status": {"state": "STOP"}}, mask=["status.state"])
+    assert_denied(outcome)
+    assert db.read(TURN) == turn(state)
+
+
+@pytest.mark.parametrize(
+    ("data", "mask"),
+    [
+        pytest.param({"status": {"state": "STOPPED"}}, ["status.state"], id="to-STOPPED"),
+        pytest.param(
+            {"status": {"state": "STOP"}, "response": "forged"},
+            ["status.state", "response"],
+            id="plus-response",
+        ),
+        pytest.param(
+            {"status": {"state": "STOP", "stoppedAt": T0}},
+            ["status.state", "status.stoppedAt"],
+            id="plus-stoppedAt",
+        ),
+    ],
+)
+def test_stop_must_be_the_only_change(
+    db: Emulator, data: dict[str, object], mask: list[str]
+) -> None:
+    db.seed(TURN, turn("STREAMING"))
+    assert_denied(db.as_user(ALICE).update(TURN, data, mask=mask))
+    assert db.read(TURN) == turn("STREAMING")
+
+
+@pytest.mark.parametrize("who", ["other", "anonymous", "admin"])
+def test_only_owner_stops(db: Emulator, who: Actor) -> None:
+    db.seed(TURN, turn("STREAMING"))
+    assert_denied(actor(db, who).update(TURN, {"status": {"state": "STOP"}}, mask=["status.state"]))
+
+
+# --------------------------------------------------------------- edit and branch
+
+EDIT = f"{MESSAGES}/e1"
+
+
+def test_an_edit_is_a_new_turn_naming_the_turn_it_replaces_and_its_own_branch(
+    db: Emulator,
+) -> None:
+    db.seed(TURN, turn())
+    data = {"prompt": "Plan a weekend in Porto", "parentTurnId": "t1", "branch": "e1"}
+    outcome = db.as_user(ALICE).create(EDIT, data, server_time_fields=["createTime"])
+    assert_allowed(outcome)
+    stored = db.read(EDIT)
+    assert stored is not None
+    assert {k: stored[k] for k in data} == data
+    assert db.read(TURN) == turn()  # the replaced turn stays readable
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param({"parentTurnId": "t1", "branch": "other"}, id="branch-not-own-id"),
+        pytest.param({"parentTurnId": "t1"}, id="no-branch"),
+        pytest.param({"parentTurnId": "nope", "branch": "e1"}, id="parent-missing"),
+        pytest.param({"parentTurnId": "e1", "branch": "e1"}, id="replaces-itself"),
+        pytest.param({"parentTurnId": "t.1", "branch": "e1"}, id="bad-parent-id"),
+        pytest.param({"branch": "bad branch"}, id="bad-branch-id"),
+        pytest.param({"branch": 7}, id="branch-not-string"),
+    ],
+)
+def test_invalid_branch_placements_are_denied(db: Emulator, data: dict[str, object]) -> None:
+    db.seed(TURN, turn())
+    outcome = db.as_user(ALICE).create(
+        EDIT, {"prompt": "hi", **data}, server_time_fields=["createTime"]
+    )
+    assert_denied(outcome)
+    assert db.read(EDIT) is None
+
+
+def test_a_later_turn_names_its_branch(db: Emulator) -> None:
+    outcome = db.as_user(ALICE).create(
+        NEW, {"prompt": "and then?", "branch": "e1"}, server_time_fields=["createTime"]
+    )
+    assert_allowed(outcome)
+
+
+def test_the_owner_switches_the_shown_branch_and_nothing_else(db: Emulator) -> None:
+    conversation = f"users/{ALICE}/conversations/c1"
+    db.seed(conversation, {"createdAt": T0, "activeLeaf": "t2", "summary": "s"})
+    assert_allowed(db.as_user(ALICE).update(conversation, {"activeLeaf": "e1"}))
+    assert (db.read(conversation) or {})["activeLeaf"] == "e1"
+    assert_denied(db.as_user(ALICE).update(conversation, {"activeLeaf": "bad id"}))
+    assert_denied(db.as_user(ALICE).update(conversation, {"activeLeaf": "t2", "summary": "x"}))
+    assert_denied(db.as_user(BOB).update(conversation, {"activeLeaf": "t2"}))
 
 
 # ----------------------------------------------------------------------- delete

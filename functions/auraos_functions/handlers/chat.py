@@ -41,16 +41,17 @@ def on_turn_created(event: firestore_fn.Event[Snapshot | None]) -> None:
 
 @firestore_fn.on_document_updated(document=TURN_DOCUMENT)
 def on_turn_updated(event: firestore_fn.Event[Change[Snapshot | None]]) -> None:
-    """Only the owner's RETRY matters here; every other update is the pipeline's own write."""
+    """Only the owner's RETRY and STOP matter here; other updates are the pipeline's own."""
     after = (event.data.after.to_dict() if event.data.after else None) or {}
     before = (event.data.before.to_dict() if event.data.before else None) or {}
-    retry = TurnState.RETRY.value
-    if (after.get("status") or {}).get("state") != retry:
+    state = (after.get("status") or {}).get("state")
+    if state not in (TurnState.RETRY.value, TurnState.STOP.value):
         return
-    if (before.get("status") or {}).get("state") == retry:
+    if (before.get("status") or {}).get("state") == state:
         return
     params = event.params
-    chat.retry_turn(
+    action = chat.retry_turn if state == TurnState.RETRY.value else chat.stop_turn
+    action(
         db=firestore_client(),
         uid=params["uid"],
         cid=params["cid"],

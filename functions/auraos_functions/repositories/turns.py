@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from shared import paths
 from shared.errors import RateLimited
 from shared.models.chat import (
+    MAIN_BRANCH,
     PROMPT_MAX_CHARS,
     TurnCreate,
     TurnError,
@@ -52,6 +53,54 @@ def _invalid_prompt_error(data: dict[str, Any]) -> TurnError | None:
     return None
 
 
+_INVALID_BRANCH = TurnError(
+    code="invalid-branch",
+    message="This message belongs to a version of the conversation that does not exist.",
+)
+
+
+def _branch_of(
+    transaction: firestore.Transaction,
+    *,
+    db: firestore.Client,
+    uid: str,
+    cid: str,
+    turn_id: str,
+    data: dict[str, Any],
+) -> TurnCreate | TurnError:
+    """Where a new turn sits: main, a branch its edit starts, or an existing branch.
+
+    The rules check the shape; this checks what they cannot cheaply: an edit's parent is a turn
+    of this conversation, and a later turn's branch was started by an edit (one read each).
+    """
+    try:
+        turn = TurnCreate.model_validate(
+            {
+                "prompt": data.get("prompt"),
+                "branch": data.get("branch") or MAIN_BRANCH,
+                "parentTurnId": data.get("parentTurnId"),
+            }
+        )
+    except ValidationError:
+        return _INVALID_BRANCH
+    if turn.parent_turn_id is not None:
+        if not turn.starts_branch(turn_id) or turn.parent_turn_id == turn_id:
+            return _INVALID_BRANCH
+        parent = db.document(paths.turn(uid, cid, turn.parent_turn_id)).get(
+            ["createTime"], transaction=transaction
+        )
+        return turn if parent.exists else _INVALID_BRANCH
+    if turn.branch == MAIN_BRANCH:
+        return turn
+    root = db.document(paths.turn(uid, cid, turn.branch)).get(
+        ["branch", "parentTurnId"], transaction=transaction
+    )
+    started = (root.to_dict() or {}) if root.exists else {}
+    if started.get("branch") != turn.branch or not started.get("parentTurnId"):
+        return _INVALID_BRANCH
+    return turn
+
+
 def _failed(status: TurnStatus, error: TurnError, now: datetime) -> dict[str, Any]:
     failed = status.model_copy(
         update={
@@ -62,6 +111,18 @@ def _failed(status: TurnStatus, error: TurnError, now: datetime) -> dict[str, An
         }
     )
     return failed.to_document()
+
+
+def _stopped(status: TurnStatus, now: datetime) -> dict[str, Any]:
+    stopped = status.model_copy(
+        update={
+            "state": TurnState.STOPPED,
+            "stopped_at": now,
+            "complete_time": now,
+            "lease_expires_at": None,
+        }
+    )
+    return stopped.to_document()
 
 
 def _spend_chat_token(
@@ -90,6 +151,8 @@ def _spend_chat_token(
 
 def _ended_state(data: dict[str, Any]) -> str:
     """What a turn had ended as before its owner set RETRY (RETRY overwrote the state)."""
+    if (data.get("status") or {}).get("stoppedAt"):
+        return TurnState.STOPPED.value
     if (data.get("status") or {}).get("error"):
         return TurnState.ERROR.value
     if (data.get("usage") or {}).get("provider") == "moderation":
@@ -128,6 +191,10 @@ def queue_new_turn(
         if error is not None:
             transaction.update(turn_ref, {"status": _failed(blank, error, now)})
             return QueueResult(state=TurnState.ERROR, attempt=0, publish=False)
+        placed = _branch_of(transaction, db=db, uid=uid, cid=cid, turn_id=turn_id, data=data)
+        if isinstance(placed, TurnError):
+            transaction.update(turn_ref, {"status": _failed(blank, placed, now)})
+            return QueueResult(state=TurnState.ERROR, attempt=0, publish=False)
         conversation = conversation_ref.get(transaction=transaction).to_dict() or {}
         refused = _spend_chat_token(
             transaction, db=db, ref=turn_ref, status=blank, uid=uid, limit=limit, now=now
@@ -135,8 +202,14 @@ def queue_new_turn(
         if refused is not None:
             return refused
         queued = TurnStatus(state=TurnState.QUEUED, attempt=1, queued_at=now)
-        transaction.update(turn_ref, {"status": queued.to_document()})
-        bookkeeping: dict[str, Any] = {"updatedAt": now, "turnCount": firestore.Increment(1)}
+        transaction.update(turn_ref, {"status": queued.to_document(), "branch": placed.branch})
+        bookkeeping: dict[str, Any] = {
+            "updatedAt": now,
+            "turnCount": firestore.Increment(1),
+            "activeLeaf": turn_id,
+        }
+        if placed.starts_branch(turn_id):
+            bookkeeping["branches"] = firestore.Increment(1)
         if not conversation.get("title"):
             bookkeeping["title"] = title_from_prompt(str(data["prompt"]))
         if not conversation.get("createdAt"):
@@ -172,6 +245,7 @@ def requeue_for_retry(
             "response": data.get("response"),
             "usage": data.get("usage"),
             "completeTime": status.complete_time,
+            "stoppedAt": status.stopped_at,
             "error": data["status"].get("error"),
             "state": _ended_state(data),
         }
@@ -204,7 +278,9 @@ def expired_turn_paths(*, db: firestore.Client, now: datetime, page_size: int) -
         db.collection_group(paths.MESSAGES)
         .where(
             filter=firestore.FieldFilter(
-                "status.state", "in", [TurnState.PROCESSING.value, TurnState.STREAMING.value]
+                "status.state",
+                "in",
+                [TurnState.PROCESSING.value, TurnState.STREAMING.value, TurnState.STOP.value],
             )
         )
         .where(filter=firestore.FieldFilter("status.leaseExpiresAt", "<", now))
@@ -241,8 +317,12 @@ def recover_expired_turn(
             return QueueResult(state=None, attempt=0, publish=False)
         status = TurnStatus.from_document(data["status"])
         expired = status.lease_expires_at is not None and status.lease_expires_at < now
-        if status.state not in (TurnState.PROCESSING, TurnState.STREAMING) or not expired:
+        running = (TurnState.PROCESSING, TurnState.STREAMING, TurnState.STOP)
+        if status.state not in running or not expired:
             return QueueResult(state=status.state, attempt=status.attempt, publish=False)
+        if status.state is TurnState.STOP:  # its worker died before it saw the stop
+            transaction.update(ref, {"status": _stopped(status, now)})
+            return QueueResult(state=TurnState.STOPPED, attempt=status.attempt, publish=False)
         if status.attempt >= max_attempts:
             error = TurnError(
                 code="deadline-exceeded",
@@ -306,4 +386,26 @@ def fail_turn(
         return True
 
     result: bool = fail(db.transaction())
+    return result
+
+
+def stop_unclaimed_turn(
+    *, db: firestore.Client, uid: str, cid: str, turn_id: str, now: datetime
+) -> bool:
+    """End a turn its owner stopped before any worker claimed it (a claimed one is the worker's
+    to end, with its partial reply); False when there is nothing to do here."""
+    ref = db.document(paths.turn(uid, cid, turn_id))
+
+    @firestore.transactional
+    def stop(transaction: firestore.Transaction) -> bool:
+        data = ref.get(transaction=transaction).to_dict() or {}
+        if not data.get("status"):
+            return False
+        status = TurnStatus.from_document(data["status"])
+        if status.state is not TurnState.STOP or status.event_id is not None:
+            return False
+        transaction.update(ref, {"status": _stopped(status, now)})
+        return True
+
+    result: bool = stop(db.transaction())
     return result

@@ -85,6 +85,13 @@ def retry_turn(
     return _settle(result, db=db, uid=uid, cid=cid, turn_id=turn_id, now=now)
 
 
+def stop_turn(*, db: firestore.Client, uid: str, cid: str, turn_id: str, now: datetime) -> bool:
+    """The owner stopped a turn: end it here if no worker holds it (a worker ends its own)."""
+    stopped = turns.stop_unclaimed_turn(db=db, uid=uid, cid=cid, turn_id=turn_id, now=now)
+    log.info("turn stop", extra={"uid": uid, "turnId": turn_id, "stoppedHere": stopped})
+    return stopped
+
+
 @dataclass(frozen=True, slots=True)
 class SweepReport:
     requeued: int

@@ -103,3 +103,13 @@ def test_field_overrides_shape(override: dict[str, Any]) -> None:
     for index in override["indexes"]:
         assert index.get("queryScope", "COLLECTION") in {"COLLECTION", "COLLECTION_GROUP"}
         _check_index_field({"fieldPath": override["fieldPath"], **index})
+
+
+def test_the_branch_path_query_has_its_composite_index() -> None:
+    """ai_service's history along a branch: branch == X, createTime < t, newest first."""
+    fields = [
+        [(f["fieldPath"], f.get("order")) for f in index["fields"]]
+        for index in INDEXES["indexes"]
+        if index["collectionGroup"] == "messages" and index["queryScope"] == "COLLECTION"
+    ]
+    assert [("branch", "ASCENDING"), ("createTime", "DESCENDING")] in fields

@@ -1,12 +1,18 @@
 """Validation edge cases of the shared documents: sizes, types, unknown fields, unicode."""
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from shared.models.analytics import AnalyticsEvent, EventType
 from shared.models.chat import (
+    ALLOWED_TRANSITIONS,
+    MAIN_BRANCH,
+    OWNER_RETRYABLE,
+    OWNER_STOPPABLE,
     PROMPT_MAX_CHARS,
     ChatTurn,
     Conversation,
@@ -116,7 +122,36 @@ def test_state_machine_allows_only_documented_transitions() -> None:
         TurnState.COMPLETED,
         TurnState.ERROR,
         TurnState.BLOCKED,
+        TurnState.STOPPED,
     }
+
+
+def test_stop_applies_to_running_turns_and_ends_as_stopped() -> None:
+    for running in (TurnState.QUEUED, TurnState.PROCESSING, TurnState.STREAMING):
+        assert can_transition(running, TurnState.STOP)
+    assert not can_transition(TurnState.COMPLETED, TurnState.STOP)
+    assert ALLOWED_TRANSITIONS[TurnState.STOP] == {TurnState.STOPPED}
+    assert can_transition(TurnState.STOPPED, TurnState.RETRY)
+
+
+def test_the_rules_let_the_owner_retry_and_stop_exactly_where_the_model_does() -> None:
+    rules = (Path(__file__).resolve().parents[3] / "firestore.rules").read_text(encoding="utf-8")
+    for target, allowed in (("RETRY", OWNER_RETRYABLE), ("STOP", OWNER_STOPPABLE)):
+        found = re.search(rf"toState == '{target}' && fromState in \[([^\]]*)\]", rules)
+        assert found, target
+        assert set(re.findall(r"'(\w+)'", found.group(1))) == {s.value for s in allowed}
+        assert all(can_transition(s, TurnState(target)) for s in allowed)
+
+
+def test_an_edit_names_the_turn_it_replaces_and_starts_its_own_branch() -> None:
+    edit = TurnCreate.model_validate({"prompt": "p", "parentTurnId": "t1", "branch": "e1"})
+    assert edit.starts_branch("e1")
+    assert not edit.starts_branch("e2")
+    later = TurnCreate.model_validate({"prompt": "p", "branch": "e1"})
+    assert not later.starts_branch("e1")
+    assert TurnCreate.model_validate({"prompt": "p"}).branch == MAIN_BRANCH
+    with pytest.raises(ValidationError):
+        TurnCreate.model_validate({"prompt": "p", "branch": "a/b"})
 
 
 def test_title_from_prompt_is_one_line_of_whole_words() -> None:
