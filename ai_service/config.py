@@ -30,11 +30,15 @@ class Settings(BaseSettings):
     flags_max_age_s: float = Field(default=30.0, ge=0, le=3600)
     # The trained NLU, recommendation and anomaly models (ai_service/models); off: keyword rules.
     ml_models: bool = True
-    # The embedded model (see ai_service/models/llm/MODEL.md); threads are per slot.
+    # The embedded model (see ai_service/models/llm/MODEL.md and bench/README.md): `threads`
+    # decode each slot; `batch_threads` read prompts (prefill uses every core even where decoding
+    # on a shared machine does not); the host prompt cache keeps recent conversations' prefixes.
     llm_local_model: str = "qwen2.5-coder-0.5b-instruct-q4_k_m"
     llm_local_threads: int = Field(default=1, ge=1, le=64)
+    llm_local_batch_threads: int = Field(default=2, ge=1, le=64)
     llm_local_parallel: int = Field(default=2, ge=1, le=16)
     llm_local_n_ctx: int = Field(default=2048, ge=256, le=32768)
+    llm_local_cache_mib: int = Field(default=256, ge=0, le=65536)
     # Pub/Sub push authentication: both set -> every push must carry a valid OIDC token.
     push_audience: str | None = None
     push_service_account: str | None = None

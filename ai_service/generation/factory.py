@@ -21,7 +21,9 @@ def build_generator(settings: Settings) -> ProviderRouter:
             model_id=settings.llm_local_model,
             n_ctx=settings.llm_local_n_ctx,
             threads=settings.llm_local_threads,
+            batch_threads=settings.llm_local_batch_threads,
             parallel=settings.llm_local_parallel,
+            cache_mib=settings.llm_local_cache_mib,
         )
         local.load()
     router = build_router(config, local_provider=local)

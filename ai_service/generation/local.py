@@ -30,7 +30,14 @@ REPEAT_PENALTY = 1.1
 CHATML_STOP = ("<|im_end|>", "<|im_start|>")
 _CONTROL_TOKEN = re.compile(r"<\|[A-Za-z0-9_]{1,32}\|>")
 _RUNTIME_VERBOSITY = 1  # llama.cpp writes to stderr itself: errors only
-_PROMPT_CACHE_MIB = 256
+_PROMPT_CACHE_MIB = 256  # host-RAM prompt cache: ~12 KB per token on the 0.5B, ~70 conversations
+# 0 sends every request to the least recently used slot and, on the way, saves that slot's prompt
+# to the host cache and loads the cached prompt that best matches the request: a conversation
+# comes back to its own prefix after others. Above 0, llama.cpp picks the slot sharing the longest
+# prefix and skips the cache while that keeps half of the slot (the shared system prompt alone
+# does): measured, continuing turns then re-read everything after the system prompt.
+_SLOT_SIMILARITY = 0.0
+_WARM_UP_PROMPT = "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
 _CONTEXT_ERROR = "exceed_context_size_error"
 
 
@@ -59,6 +66,8 @@ class _Stream:
     output_tokens: int | None = None
     finish_reason: str | None = None
     first_token_s: float | None = None
+    cached_tokens: int | None = None  # prompt tokens the runtime took from its cache
+    prompt_ms: float | None = None  # the runtime's time reading the rest of the prompt
     cancelled: bool = False
     error: dict[str, Any] | None = None
     callback_error: BaseException | None = None
@@ -96,6 +105,8 @@ class _Stream:
         timings = chunk.get("timings")
         if isinstance(timings, dict) and "prompt_n" in timings:
             self.prompt_tokens = int(timings["prompt_n"]) + int(timings.get("cache_n", 0))
+            self.cached_tokens = int(timings.get("cache_n", 0))
+            self.prompt_ms = float(timings.get("prompt_ms", 0.0))
             self.output_tokens = int(timings.get("predicted_n", 0))
         usage = chunk.get("usage")
         if isinstance(usage, dict):
@@ -103,11 +114,25 @@ class _Stream:
             self.output_tokens = int(usage.get("completion_tokens", self.output_tokens or 0))
 
 
+def _warm_slots(server: Any, parallel: int) -> None:
+    """One tiny completion per slot (least recently used first, so each lands in its own): the
+    runtime only consults its prompt cache for a slot that holds something."""
+    body = {"prompt": _WARM_UP_PROMPT, "max_tokens": 1, "temperature": 0.0, "cache_prompt": True}
+    for _ in range(parallel):
+        try:
+            server.handle_completions(body)
+        except Exception:  # a warm-up is an optimisation: the first turns are just slower
+            log.warning("local model warm-up failed", exc_info=True)
+            return
+
+
 class LocalProvider:
     """`Provider` over an embedded llama.cpp model (default Qwen2.5-Coder-0.5B-Instruct Q4_K_M).
 
-    `n_ctx` is the context of each of the `parallel` slots; `threads` is per slot (1 degrades
-    gracefully on a small shared machine); `max_tokens` caps every request's reply.
+    `n_ctx` is the context of each of the `parallel` slots; `threads` decode each slot (1 degrades
+    gracefully on a small shared machine); `batch_threads` read prompts (prefill scales with cores
+    where decoding does not); `cache_mib` sizes the host-RAM prompt cache that keeps recent
+    conversations' prefixes; `max_tokens` caps every request's reply.
     """
 
     name = "local"
@@ -118,17 +143,24 @@ class LocalProvider:
         model_id: str = DEFAULT_MODEL_ID,
         n_ctx: int = 2048,
         threads: int = 1,
+        batch_threads: int | None = None,
         parallel: int = 1,
         max_tokens: int = 512,
+        cache_mib: int = _PROMPT_CACHE_MIB,
         cache_dir: Path | None = None,
         seed: int | None = None,
     ) -> None:
-        if n_ctx < 256 or threads < 1 or parallel < 1 or max_tokens < 1:
-            raise ValueError("n_ctx >= 256, threads >= 1, parallel >= 1 and max_tokens >= 1")
+        batch = threads if batch_threads is None else batch_threads
+        if n_ctx < 256 or min(threads, batch, parallel, max_tokens) < 1 or cache_mib < 0:
+            raise ValueError(
+                "n_ctx >= 256, threads, batch_threads, parallel and max_tokens >= 1, cache_mib >= 0"
+            )
         self.model_id = model_id
         self.n_ctx = n_ctx
         self.threads = threads
+        self.batch_threads = batch
         self.parallel = parallel
+        self.cache_mib = cache_mib
         self.max_tokens = max_tokens
         self.cache_dir = cache_dir
         self.seed = seed
@@ -183,9 +215,10 @@ class LocalProvider:
         params.n_ctx = self.n_ctx * self.parallel  # the runtime splits it across slots
         params.fit_params = False  # keep n_ctx as asked
         params.cpuparams.n_threads = self.threads
-        params.cpuparams_batch.n_threads = self.threads
+        params.cpuparams_batch.n_threads = self.batch_threads
         params.n_threads_http = 1
-        params.cache_ram_mib = _PROMPT_CACHE_MIB
+        params.cache_ram_mib = self.cache_mib
+        params.slot_prompt_similarity = _SLOT_SIMILARITY
         params.verbosity = _RUNTIME_VERBOSITY
         params.offline = True
         # The engine also listens on 127.0.0.1 (random port); lock that door with a key nobody has.
@@ -201,6 +234,7 @@ class LocalProvider:
                 provider=self.name,
                 retryable=False,
             ) from error
+        _warm_slots(server, self.parallel)
         self.load_seconds = time.monotonic() - started
         log.info(
             "local model loaded",
@@ -209,7 +243,9 @@ class LocalProvider:
                 "loadSeconds": round(self.load_seconds, 2),
                 "nCtx": self.n_ctx,
                 "threads": self.threads,
+                "batchThreads": self.batch_threads,
                 "parallel": self.parallel,
+                "cacheMib": self.cache_mib,
             },
         )
         return server
@@ -245,6 +281,8 @@ class LocalProvider:
                 "model": self.model_id,
                 "inputTokens": prompt_tokens,
                 "outputTokens": output_tokens,
+                "cachedTokens": stream.cached_tokens,
+                "promptMs": None if stream.prompt_ms is None else round(stream.prompt_ms),
                 "ttftMs": None if stream.first_token_s is None else int(stream.first_token_s * 1e3),
                 "totalMs": int((time.monotonic() - stream.started) * 1e3),
                 "cancelled": stream.cancelled,

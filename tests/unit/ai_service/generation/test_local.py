@@ -367,6 +367,14 @@ def test_provider_refuses_unknown_model_without_retry(tmp_path: Path) -> None:
     assert not provider.loaded
 
 
+def test_prompt_threads_default_to_decode_threads_and_are_checked() -> None:
+    assert LocalProvider(threads=3).batch_threads == 3
+    assert LocalProvider(threads=1, batch_threads=2).batch_threads == 2
+    for bad in ({"batch_threads": 0}, {"cache_mib": -1}):
+        with pytest.raises(ValueError, match="batch_threads"):
+            LocalProvider(**bad)  # type: ignore[arg-type]
+
+
 # --- the real default model --------------------------------------------------------------------
 
 
