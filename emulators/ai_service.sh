@@ -34,6 +34,9 @@ export FIRESTORE_EMULATOR_HOST="${FIRESTORE_EMULATOR_HOST:-127.0.0.1:8080}"
 export PUBSUB_EMULATOR_HOST="${PUBSUB_EMULATOR_HOST:-127.0.0.1:8085}"
 export FIREBASE_AUTH_EMULATOR_HOST="${FIREBASE_AUTH_EMULATOR_HOST:-127.0.0.1:9099}"
 export GCLOUD_PROJECT="${GCLOUD_PROJECT:-demo-auraos}"
+# Its spans join the local trace file (emulators/env.sh), unless the caller chose otherwise.
+export AURAOS_TRACE_EXPORTER="${AURAOS_TRACE_EXPORTER:-file}"
+export AURAOS_TRACE_FILE="${AURAOS_TRACE_FILE:-$ROOT/.emulators/logs/traces.jsonl}"
 
 if ! curl -s -o /dev/null "http://$FIRESTORE_EMULATOR_HOST/" ||
   ! curl -s -o /dev/null "http://$PUBSUB_EMULATOR_HOST/"; then

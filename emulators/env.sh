@@ -45,6 +45,15 @@ auraos_emulator_client_env() {
   auraos_emulator_adc_env
 }
 
+# Spans of the functions and ai_service go to one JSON-lines file that `python -m tools.trace`
+# reads (shared/tracing.py). exec.sh and start.sh begin each session with an empty file.
+export AURAOS_TRACE_EXPORTER="${AURAOS_TRACE_EXPORTER:-file}"
+export AURAOS_TRACE_FILE="${AURAOS_TRACE_FILE:-$AURAOS_ROOT/.emulators/logs/traces.jsonl}"
+auraos_trace_env() {
+  mkdir -p "$(dirname "$AURAOS_TRACE_FILE")"
+  : >"$AURAOS_TRACE_FILE"
+}
+
 # One stack at a time on firebase.json's ports: a second exec.sh, start.sh or test run waits for
 # the first instead of failing on a taken port (the lock is an flock on fd 9, released when the
 # holder exits; the emulators themselves never inherit it). AURAOS_EMULATOR_LOCK_WAIT_S bounds

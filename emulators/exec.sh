@@ -38,6 +38,7 @@ bash "$ROOT/emulators/build_web.sh"
 auraos_emulator_adc_env
 auraos_ports_lock || exit 2
 auraos_session_begin
+auraos_trace_env
 trap auraos_session_reap EXIT
 
 LOGS="$ROOT/.emulators/logs"

@@ -58,3 +58,9 @@ class Transient(AuraError):
     """A dependency failed in a way that may succeed on retry (Pub/Sub should redeliver)."""
 
     code = "unavailable"
+
+
+class ConfigurationError(AuraError):
+    """The process was started with settings it cannot run with: fix them, don't retry."""
+
+    code = "failed-precondition"

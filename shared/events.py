@@ -19,6 +19,9 @@ from .errors import InvalidInput
 from .models.base import Frozen, utc_now
 
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Traceparent = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+]
 
 
 class Topic(StrEnum):
@@ -71,6 +74,8 @@ class Envelope(Frozen):
     idempotency_key: IdempotencyKey
     published_at: datetime = Field(default_factory=utc_now)
     data: Message
+    # W3C trace context of the publisher's span: the consumer continues the same trace.
+    traceparent: Traceparent | None = None
 
     def encode(self) -> bytes:
         return json.dumps(self.to_json_dict(), separators=(",", ":")).encode()

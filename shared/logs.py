@@ -7,13 +7,16 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from .tracing import current_trace_id
+
 # Attributes every LogRecord has; anything else came through `extra=` and is logged as a field.
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message"}
 _SEVERITY = {"WARNING": "WARNING", "CRITICAL": "CRITICAL", "ERROR": "ERROR", "INFO": "INFO"}
 
 
 class CloudLoggingFormatter(logging.Formatter):
-    """One JSON object per line; `trace` in `extra` becomes Cloud Logging's trace field."""
+    """One JSON object per line; `trace` in `extra` (else the current span's trace) becomes
+    Cloud Logging's trace field, so a turn's log lines and its spans share one trace id."""
 
     def __init__(self, *, project_id: str | None = None) -> None:
         super().__init__()
@@ -29,7 +32,7 @@ class CloudLoggingFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value
-        trace = entry.pop("trace", None)
+        trace = entry.pop("trace", None) or current_trace_id()
         if trace and self._project_id:
             entry["logging.googleapis.com/trace"] = f"projects/{self._project_id}/traces/{trace}"
         elif trace:

@@ -11,6 +11,7 @@ from flask import Flask, Response, g, request
 
 from shared.logs import configure_logging, trace_id_from_headers
 from shared.models.base import utc_now
+from shared.tracing import TraceConfig, configure_tracing
 
 from ..clients import firestore_client
 from ..config import Settings
@@ -36,6 +37,7 @@ def create_app(
     """Build the app. Configuration errors raise here, so a bad deploy never becomes ready."""
     settings = settings or Settings()  # values come from the environment
     configure_logging(level=settings.log_level, project_id=settings.project_id)
+    configure_tracing(service="auraos-ai-service", config=TraceConfig.from_env())
     app = Flask(__name__)
     db = firestore_client(settings.project_id)
     flags = FlagsReader(db=db, max_age_s=settings.flags_max_age_s)

@@ -7,9 +7,12 @@ import logging
 
 from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from opentelemetry.trace import SpanKind
 
+from shared import paths
 from shared.errors import AuraError, InvalidInput, Transient
 from shared.events import AnalyticsRecorded, ChatRequested, decode_push_body
+from shared.tracing import TURN_PATH_ATTRIBUTE, context_from_traceparent, tracer
 
 from .push_auth import PushAuthError, verify_push_request
 from .state import services
@@ -42,7 +45,19 @@ def receive() -> ResponseReturnValue:
     message = envelope.data
     try:
         if isinstance(message, ChatRequested):
-            outcome = services().chat.run(message=message, event_id=envelope.idempotency_key)
+            path = paths.turn(message.uid, message.conversation_id, message.turn_id)
+            with tracer().start_as_current_span(
+                "ai_service.chat_turn",
+                context=context_from_traceparent(envelope.traceparent),
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    TURN_PATH_ATTRIBUTE: path,
+                    "auraos.turn.attempt": message.attempt,
+                    "messaging.message.id": message_id,
+                },
+            ) as span:
+                outcome = services().chat.run(message=message, event_id=envelope.idempotency_key)
+                span.set_attribute("auraos.outcome", outcome.value)
             g.log_fields.update(uid=message.uid, turnId=message.turn_id, outcome=outcome.value)
         elif isinstance(message, AnalyticsRecorded):
             done = services().analytics.run(message=message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -12,12 +13,14 @@ from typing import Any, Protocol
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from opentelemetry.trace import Span
 
 from shared import paths
 from shared.errors import Transient
 from shared.events import ChatRequested
 from shared.models.chat import Conversation, TurnError, TurnState, Usage
 from shared.models.flags import FeatureFlags
+from shared.tracing import tracer
 
 from ..generation.base import (
     ChatMessage,
@@ -60,6 +63,11 @@ class ReplyGenerator(Protocol):
     def cost(self, result: GenerationResult) -> float: ...
 
 
+def _span(name: str) -> AbstractContextManager[Span]:
+    """A child of the turn's span (started by the push handler from the envelope's context)."""
+    return tracer().start_as_current_span(name)
+
+
 class TurnOutcome(StrEnum):
     COMPLETED = "completed"
     BLOCKED = "blocked"
@@ -99,16 +107,18 @@ class ChatPipeline:
 
     def run(self, *, message: ChatRequested, event_id: str) -> TurnOutcome:
         """Process one delivery of a ChatRequested message; safe to call any number of times."""
-        claim = turns.claim_turn(
-            db=self._db,
-            uid=message.uid,
-            cid=message.conversation_id,
-            turn_id=message.turn_id,
-            attempt=message.attempt,
-            event_id=event_id,
-            now=self._clock(),
-            lease=self._settings.lease,
-        )
+        with _span("turn.claim") as span:
+            claim = turns.claim_turn(
+                db=self._db,
+                uid=message.uid,
+                cid=message.conversation_id,
+                turn_id=message.turn_id,
+                attempt=message.attempt,
+                event_id=event_id,
+                now=self._clock(),
+                lease=self._settings.lease,
+            )
+            span.set_attribute("auraos.claimed", claim is not None)
         if claim is None:
             log.info("turn not claimable; skipping", extra={"turnId": message.turn_id})
             return TurnOutcome.SKIPPED
@@ -131,7 +141,8 @@ class ChatPipeline:
             return TurnOutcome.FAILED
         prompt = claim.turn.prompt
         started = time.monotonic()
-        verdict = moderate(prompt)
+        with _span("turn.moderation"):
+            verdict = moderate(prompt)
         if verdict is not None:
             usage = Usage(
                 provider="moderation",
@@ -151,7 +162,9 @@ class ChatPipeline:
             ):
                 return TurnOutcome.BLOCKED
             return self._settle_lost_write(claim, response="", analysis={}, usage=usage)
-        analysis = self._analyzer.analyze([prompt])[0]
+        with _span("turn.nlu") as span:
+            analysis = self._analyzer.analyze([prompt])[0]
+            span.set_attribute("auraos.intent", analysis.intent.name)
         now = self._clock()
         skill = answer_with_skill(intent=analysis.intent.name, text=prompt, now=now)
         if skill is None and asks_for_own_recommendations(intent=analysis.intent.name, text=prompt):
@@ -183,15 +196,16 @@ class ChatPipeline:
             outcome = self._settle_lost_write(claim, response=text, analysis=fields, usage=usage)
         else:
             text = result.text.strip() or "Sorry, I have no answer to that."
-            completed = turns.complete_turn(
-                db=self._db,
-                claim=claim,
-                response=text,
-                analysis=fields,
-                usage=usage,
-                state=TurnState.COMPLETED,
-                now=self._clock(),
-            )
+            with _span("turn.complete"):
+                completed = turns.complete_turn(
+                    db=self._db,
+                    claim=claim,
+                    response=text,
+                    analysis=fields,
+                    usage=usage,
+                    state=TurnState.COMPLETED,
+                    now=self._clock(),
+                )
             outcome = (
                 TurnOutcome.COMPLETED
                 if completed
@@ -206,31 +220,36 @@ class ChatPipeline:
     ) -> TurnOutcome:
         """A write of ours failed: end the turn as STOPPED if its owner stopped it (one read and
         one write), else leave it to whoever holds it now."""
-        if not turns.stopped_by_owner(db=self._db, claim=claim):
-            return TurnOutcome.SKIPPED
-        stopped = turns.stop_turn(
-            db=self._db,
-            claim=claim,
-            response=response,
-            analysis=analysis,
-            usage=usage,
-            now=self._clock(),
-        )
+        with _span("turn.stop") as span:
+            if not turns.stopped_by_owner(db=self._db, claim=claim):
+                span.set_attribute("auraos.stopped", False)
+                return TurnOutcome.SKIPPED
+            stopped = turns.stop_turn(
+                db=self._db,
+                claim=claim,
+                response=response,
+                analysis=analysis,
+                usage=usage,
+                now=self._clock(),
+            )
+            span.set_attribute("auraos.stopped", stopped)
         log.info("turn stopped by its owner", extra={"turnId": claim.turn_id, "ended": stopped})
         return TurnOutcome.STOPPED if stopped else TurnOutcome.SKIPPED
 
     def _generate(self, claim: turns.Claim) -> tuple[GenerationResult, Conversation, bool]:
         """Stream the model's reply into the turn: (result, the conversation as read, whether a
         streaming write failed, which stopped the provider's stream where it was)."""
-        context = load_context(
-            db=self._db,
-            uid=claim.uid,
-            cid=claim.cid,
-            turn_id=claim.turn_id,
-            turn=claim.turn,
-            max_turns=self._settings.history_turns,
-            token_budget=self._settings.history_token_budget,
-        )
+        with _span("turn.context") as span:
+            context = load_context(
+                db=self._db,
+                uid=claim.uid,
+                cid=claim.cid,
+                turn_id=claim.turn_id,
+                turn=claim.turn,
+                max_turns=self._settings.history_turns,
+                token_budget=self._settings.history_token_budget,
+            )
+            span.set_attribute("auraos.history_messages", len(context.history))
         if context.branched:  # the path's own turns; the running summary is the main thread's
             earlier, window = context.path_summary, context.history
         else:
@@ -251,25 +270,39 @@ class ChatPipeline:
         streamed: list[str] = []
         state = {"last_write": 0.0, "lost": False}
 
-        def on_delta(piece: str) -> bool:
-            streamed.append(piece)
-            now = time.monotonic()
-            if now - state["last_write"] >= self._settings.stream_interval_s:
-                state["last_write"] = now
-                if not turns.stream_partial(
-                    db=self._db,
-                    claim=claim,
-                    response="".join(streamed),
-                    now=self._clock(),
-                    lease=self._settings.lease,
-                ):
-                    state["lost"] = True
-                    return False
-            return True
+        with _span("turn.generate") as generation:
 
-        result = self._generator.generate(
-            request, on_delta, preferred_model=context.conversation.settings.model
-        )
+            def on_delta(piece: str) -> bool:
+                if not streamed:
+                    generation.add_event("first_token")
+                streamed.append(piece)
+                now = time.monotonic()
+                if now - state["last_write"] >= self._settings.stream_interval_s:
+                    state["last_write"] = now
+                    with _span("turn.stream_write"):
+                        written = turns.stream_partial(
+                            db=self._db,
+                            claim=claim,
+                            response="".join(streamed),
+                            now=self._clock(),
+                            lease=self._settings.lease,
+                        )
+                    if not written:
+                        state["lost"] = True
+                        return False
+                return True
+
+            result = self._generator.generate(
+                request, on_delta, preferred_model=context.conversation.settings.model
+            )
+            generation.set_attributes(
+                {
+                    "gen_ai.system": result.provider,
+                    "gen_ai.response.model": result.model,
+                    "gen_ai.usage.input_tokens": result.input_tokens,
+                    "gen_ai.usage.output_tokens": result.output_tokens,
+                }
+            )
         return result, context.conversation, bool(state["lost"])
 
     def _update_conversation(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from shared.events import Envelope, Topic
+from shared.tracing import tracer
 
 from .clients import publisher
 from .config import settings
@@ -16,10 +17,16 @@ def publish(*, topic: Topic, envelope: Envelope) -> str:
     """Publish and wait for the server's ack; returns the message id."""
     client = publisher()
     path = client.topic_path(settings().project_id, topic.value)
-    future = client.publish(
-        path, envelope.encode(), idempotencyKey=envelope.idempotency_key, type=envelope.data.type
-    )
-    message_id: str = future.result(timeout=settings().publish_timeout_s)
+    with tracer().start_as_current_span(
+        "pubsub.publish", attributes={"messaging.destination.name": topic.value}
+    ):
+        future = client.publish(
+            path,
+            envelope.encode(),
+            idempotencyKey=envelope.idempotency_key,
+            type=envelope.data.type,
+        )
+        message_id: str = future.result(timeout=settings().publish_timeout_s)
     log.info(
         "published",
         extra={"topic": topic.value, "messageId": message_id, "key": envelope.idempotency_key},

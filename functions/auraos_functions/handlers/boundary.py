@@ -6,19 +6,23 @@ becomes INTERNAL with a message that leaks nothing.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar, cast
 
 import flask
 from firebase_functions import https_fn
 from flask import Request, Response
+from opentelemetry.trace import SpanKind
 
+from shared import paths
 from shared.errors import AuraError, PermissionDenied, RateLimited, Unauthenticated
 from shared.models.base import utc_now
 from shared.models.security import AuditAction
 from shared.models.users import Role
+from shared.tracing import TURN_PATH_ATTRIBUTE, configure_tracing, tracer
 
 from ..clients import firebase_app, firestore_client
 from ..config import settings
@@ -53,6 +57,16 @@ def quiet_get_probes() -> None:
     root = logging.getLogger()
     if not any(isinstance(f, GetProbeNoise) for f in root.filters):
         root.addFilter(GetProbeNoise())
+
+
+@contextlib.contextmanager
+def turn_span(name: str, *, uid: str, cid: str, turn_id: str) -> Iterator[None]:
+    """A trigger's span for one turn: the root of the turn's trace (its context travels on in
+    the envelope the trigger publishes)."""
+    configure_tracing(service="auraos-functions")
+    attributes = {TURN_PATH_ATTRIBUTE: paths.turn(uid, cid, turn_id)}
+    with tracer().start_as_current_span(name, kind=SpanKind.CONSUMER, attributes=attributes):
+        yield
 
 
 def to_https_error(error: AuraError) -> https_fn.HttpsError:

@@ -20,7 +20,7 @@ from shared.models.chat import TurnState
 from ..clients import firestore_client
 from ..config import settings
 from ..services import chat, messages
-from .boundary import callable_function, caller_uid
+from .boundary import callable_function, caller_uid, turn_span
 
 log = logging.getLogger(__name__)
 TURN_DOCUMENT = "users/{uid}/conversations/{cid}/messages/{turnId}"
@@ -30,13 +30,9 @@ Snapshot = DocumentSnapshot[DocumentReference]
 @firestore_fn.on_document_created(document=TURN_DOCUMENT)
 def on_turn_created(event: firestore_fn.Event[Snapshot | None]) -> None:
     params = event.params
-    chat.queue_turn(
-        db=firestore_client(),
-        uid=params["uid"],
-        cid=params["cid"],
-        turn_id=params["turnId"],
-        now=utc_now(),
-    )
+    uid, cid, turn_id = params["uid"], params["cid"], params["turnId"]
+    with turn_span("functions.on_turn_created", uid=uid, cid=cid, turn_id=turn_id):
+        chat.queue_turn(db=firestore_client(), uid=uid, cid=cid, turn_id=turn_id, now=utc_now())
 
 
 @firestore_fn.on_document_updated(document=TURN_DOCUMENT)
@@ -50,14 +46,10 @@ def on_turn_updated(event: firestore_fn.Event[Change[Snapshot | None]]) -> None:
     if (before.get("status") or {}).get("state") == state:
         return
     params = event.params
+    uid, cid, turn_id = params["uid"], params["cid"], params["turnId"]
     action = chat.retry_turn if state == TurnState.RETRY.value else chat.stop_turn
-    action(
-        db=firestore_client(),
-        uid=params["uid"],
-        cid=params["cid"],
-        turn_id=params["turnId"],
-        now=utc_now(),
-    )
+    with turn_span(f"functions.on_turn_updated.{state.lower()}", uid=uid, cid=cid, turn_id=turn_id):
+        action(db=firestore_client(), uid=uid, cid=cid, turn_id=turn_id, now=utc_now())
 
 
 @callable_function

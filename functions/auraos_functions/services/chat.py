@@ -12,6 +12,7 @@ from shared import paths
 from shared.events import ChatRequested, Envelope, Topic
 from shared.models.chat import TurnError, TurnState
 from shared.models.security import AuditAction
+from shared.tracing import current_traceparent
 
 from ..config import settings
 from ..publisher import publish
@@ -28,7 +29,8 @@ def chat_idempotency_key(*, uid: str, cid: str, turn_id: str, attempt: int) -> s
 def _publish_request(*, uid: str, cid: str, turn_id: str, attempt: int) -> None:
     message = ChatRequested(uid=uid, conversation_id=cid, turn_id=turn_id, attempt=attempt)
     key = chat_idempotency_key(uid=uid, cid=cid, turn_id=turn_id, attempt=attempt)
-    publish(topic=Topic.CHAT_REQUESTED, envelope=Envelope(idempotency_key=key, data=message))
+    envelope = Envelope(idempotency_key=key, data=message, traceparent=current_traceparent())
+    publish(topic=Topic.CHAT_REQUESTED, envelope=envelope)
 
 
 def _settle(
