@@ -10,13 +10,16 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from google.cloud import firestore
 
+from auraos_functions.services import chat as functions_chat
 from shared import paths
 from shared.events import ChatRequested, Envelope
+from shared.models.base import utc_now
 from tests.fakes.llm_servers import FakeLLMServer, Reply
 from tools.emulator_auth import SignedInUser
 from tools.local_stack import PROJECT_ID
@@ -193,6 +196,34 @@ def test_a_turn_stopped_before_it_was_claimed_is_never_generated(
     assert "response" not in turn
     assert "usage" not in turn
     assert len(fake_openai.requests) == requests_before
+
+
+def test_a_stopped_turn_whose_worker_died_is_ended_by_the_sweeper(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    user = new_user()
+    db.document(paths.turn(user.uid, CID, "t-orphan")).set(
+        {
+            "prompt": "Tell me a long story.",
+            "createTime": firestore.SERVER_TIMESTAMP,
+            "response": "Once upon",
+            "status": {
+                "state": "STOP",
+                "attempt": 1,
+                "eventId": "gone-worker",
+                "leaseExpiresAt": utc_now() - timedelta(seconds=5),
+            },
+        }
+    )
+
+    functions_chat.sweep_turns(
+        db=db, now=utc_now(), max_attempts=3, stale_after=timedelta(minutes=5)
+    )
+
+    turn = _turn(db, user.uid, "t-orphan")
+    assert turn["status"]["state"] == "STOPPED"
+    assert turn["status"]["stoppedAt"] is not None
+    assert turn["response"] == "Once upon"  # what the user saw is kept
 
 
 # ----------------------------------------------------------------------- edit and branch
