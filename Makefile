@@ -76,7 +76,7 @@ unit: $(VENV)/.installed
 	$(VENV)/bin/pytest tests/unit
 
 integration: setup
-	bash emulators/exec.sh "$(VENV)/bin/pytest tests/integration tests/rules && npm --prefix web run test:e2e && npm --prefix web run lighthouse"
+	bash emulators/exec.sh "$(VENV)/bin/pytest tests/integration tests/rules && npm --prefix web run test:unit && npm --prefix web run test:e2e && npm --prefix web run lighthouse"
 
 test: setup lint unit image integration habits ## everything CI runs
 

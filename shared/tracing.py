@@ -4,10 +4,11 @@ The turn trigger starts the trace (or continues the caller's), the `traceparent`
 Pub/Sub envelope, and ai_service continues it. Each process calls `configure_tracing` once, at
 its first traced call (no I/O at import); where the spans go is configuration:
 
-    AURAOS_TRACE_EXPORTER  none (default: spans are made, nothing is exported)
+    AURAOS_TRACE_EXPORTER  gcp  (Cloud Trace, batched: the default on Cloud Run and Cloud
+                                 Functions, which set K_SERVICE)
                            file (one JSON object per span, appended to AURAOS_TRACE_FILE: the
                                  local stack; read it with `python -m tools.trace TURN_PATH`)
-                           gcp  (Cloud Trace, batched; production)
+                           none (spans are made, nothing is exported: the default elsewhere)
 """
 
 from __future__ import annotations
@@ -62,9 +63,11 @@ class TraceConfig(Frozen):
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TraceConfig:
         env = os.environ if environ is None else environ
+        on_google_cloud = bool(env.get("K_SERVICE")) and env.get("FUNCTIONS_EMULATOR") != "true"
+        default = "gcp" if on_google_cloud else "none"
         try:
             return cls(
-                exporter=env.get("AURAOS_TRACE_EXPORTER") or "none",  # type: ignore[arg-type]
+                exporter=env.get("AURAOS_TRACE_EXPORTER") or default,  # type: ignore[arg-type]
                 file=env.get("AURAOS_TRACE_FILE") or None,  # type: ignore[arg-type]
                 project_id=env.get("AURAOS_PROJECT_ID") or env.get("GCLOUD_PROJECT") or None,
             )

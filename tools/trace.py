@@ -104,9 +104,15 @@ def _folded(children: list[Span]) -> Iterator[list[Span]]:
         yield group
 
 
+def _walk(spans: list[Span]) -> Iterator[Span]:
+    for span in spans:
+        yield span
+        yield from _walk(span.children)
+
+
 def render(roots: list[Span], out: TextIO) -> None:
     origin = min(span.start for span in roots)
-    total = (max(span.end for span in roots) - origin) / _NS_PER_MS
+    total = (max(span.end for span in _walk(roots)) - origin) / _NS_PER_MS  # to the last span
     out.write(f"trace {roots[0].trace_id}: {total:,.0f} ms, {len(roots)} root span(s)\n")
 
     def line(group: list[Span], depth: int) -> None:

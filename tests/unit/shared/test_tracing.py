@@ -13,6 +13,10 @@ TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 def test_trace_settings_come_from_the_environment() -> None:
     assert TraceConfig.from_env({}).exporter == "none"
+    # Cloud Run and Cloud Functions set K_SERVICE: production exports to Cloud Trace by default.
+    assert TraceConfig.from_env({"K_SERVICE": "ai-service"}).exporter == "gcp"
+    emulated = {"K_SERVICE": "f", "FUNCTIONS_EMULATOR": "true"}
+    assert TraceConfig.from_env(emulated).exporter == "none"
     config = TraceConfig.from_env(
         {"AURAOS_TRACE_EXPORTER": "file", "AURAOS_TRACE_FILE": "/t.jsonl"}
     )

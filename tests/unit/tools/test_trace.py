@@ -79,3 +79,15 @@ def test_a_missing_file_or_turn_is_reported(tmp_path: Path) -> None:
     out = io.StringIO()
     assert main(["users/u1/conversations/c1/messages/other", "--file", str(file)], out=out) == 1
     assert "no spans for" in out.getvalue()
+
+
+def test_the_total_runs_to_the_last_span_not_the_end_of_the_root(tmp_path: Path) -> None:
+    file = tmp_path / "traces.jsonl"
+    _write_a_turn_trace(file)
+    records = [json.loads(line) for line in file.read_text().splitlines()]
+    origin = min(r["start"] for r in records)
+    last = max(r["end"] for r in records)
+    out = io.StringIO()
+    main([TURN, "--file", str(file)], out=out)
+    header = out.getvalue().splitlines()[0]
+    assert f"{(last - origin) / 1e6:,.0f} ms" in header
