@@ -57,10 +57,12 @@ auraos_trace_env() {
 # One stack at a time on firebase.json's ports: a second exec.sh, start.sh or test run waits for
 # the first instead of failing on a taken port (the lock is an flock on fd 9, released when the
 # holder exits; the emulators themselves never inherit it). AURAOS_EMULATOR_LOCK_WAIT_S bounds
-# the wait (default 1800 s).
+# the wait (default 1800 s). The ports belong to the machine, not to a checkout: one lock file
+# in /tmp serves every clone (AURAOS_PORTS_LOCK overrides it).
+AURAOS_PORTS_LOCK="${AURAOS_PORTS_LOCK:-/tmp/auraos-emulator-ports.lock}"
+export AURAOS_PORTS_LOCK
 auraos_ports_lock() {
-  mkdir -p "$AURAOS_ROOT/.emulators"
-  exec 9>"$AURAOS_ROOT/.emulators/ports.lock"
+  exec 9>>"$AURAOS_PORTS_LOCK"
   flock -n 9 && return 0
   echo "[emulators] another run is using the emulator ports; waiting for it to finish ..." >&2
   flock -w "${AURAOS_EMULATOR_LOCK_WAIT_S:-1800}" 9 && return 0

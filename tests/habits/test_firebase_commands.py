@@ -84,7 +84,8 @@ def session() -> Iterator[str]:
     """A tag for what the test starts, holding the emulator ports' lock (as exec.sh does)."""
     LOGS.mkdir(parents=True, exist_ok=True)
     tag = f"habits.{uuid.uuid4().hex}"
-    with (ROOT / ".emulators" / "ports.lock").open("w") as lock:
+    lock_path = Path(os.environ.get("AURAOS_PORTS_LOCK", "/tmp/auraos-emulator-ports.lock"))
+    with lock_path.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another stack on the same ports: wait for it
         try:
             yield tag
