@@ -229,8 +229,31 @@ def test_a_stopped_turn_whose_worker_died_is_ended_by_the_sweeper(
 # ----------------------------------------------------------------------- edit and branch
 
 
-def _messages_sent(request: Any) -> list[tuple[str, str]]:
-    return [(m["role"], m["content"]) for m in request.body["messages"] if m["role"] != "system"]
+def _model_sees(
+    db: firestore.Client,
+    user: SignedInUser,
+    fake: FakeLLMServer,
+    worker: Worker,
+    *,
+    turn_id: str,
+    prompt: str,
+    branch: str,
+) -> list[tuple[str, str]]:
+    """Queue a turn in `branch`, let the fake answer it; the conversation the fake was sent."""
+    fake.script(Reply(text=f"Answer to {turn_id}."))
+    _queued(db, user.uid, turn_id, prompt, branch=branch)
+    assert worker.push(_push_body(user.uid, turn_id)).status_code == 204
+    assert _turn(db, user.uid, turn_id)["response"] == f"Answer to {turn_id}."
+    sent = fake.requests[-1].body["messages"]
+    return [(m["role"], m["content"]) for m in sent if m["role"] != "system"]
+
+
+def _ask_and_wait(
+    db: firestore.Client, user: SignedInUser, turn_id: str, prompt: str, **placement: str
+) -> str:
+    """A skill turn through the client path (trigger, Pub/Sub, the stack's worker): its reply."""
+    _ask(user, turn_id, prompt, **placement)
+    return str(_answered(db, user.uid, turn_id)["response"])
 
 
 def test_an_edit_starts_a_branch_whose_history_never_includes_the_abandoned_one(
@@ -240,44 +263,40 @@ def test_an_edit_starts_a_branch_whose_history_never_includes_the_abandoned_one(
     openai_worker: Worker,
 ) -> None:
     user = new_user()
-    _ask(user, "t1", "what is 2 + 2")
-    assert _answered(db, user.uid, "t1")["response"] == "2 + 2 = 4"
-    _ask(user, "t2", "what is 3 + 3")
-    assert _answered(db, user.uid, "t2")["response"] == "3 + 3 = 6"
+    assert _ask_and_wait(db, user, "t1", "what is 2 + 2") == "2 + 2 = 4"
+    assert _ask_and_wait(db, user, "t2", "what is 3 + 3") == "3 + 3 = 6"
 
-    _ask(user, "e1", "what is 5 + 5", parentTurnId="t2", branch="e1")  # edit t2
+    # Edit t2.
+    assert _ask_and_wait(db, user, "e1", "what is 5 + 5", parentTurnId="t2", branch="e1") == (
+        "5 + 5 = 10"
+    )
 
-    edited = _answered(db, user.uid, "e1")
-    assert edited["response"] == "5 + 5 = 10"
-    assert edited["branch"] == "e1"
+    assert _turn(db, user.uid, "e1")["branch"] == "e1"
     assert _turn(db, user.uid, "t2")["response"] == "3 + 3 = 6"  # the old branch stays readable
     conversation = db.document(paths.conversation(user.uid, CID)).get().to_dict() or {}
     assert conversation["activeLeaf"] == "e1"
     assert conversation["branches"] == 1
-
     # The next prompt in the new branch: the model sees t1 and the edit, never t2.
-    fake_openai.script(Reply(text="On the edited path."))
-    _queued(db, user.uid, "e2", "Say something.", branch="e1")
-    assert openai_worker.push(_push_body(user.uid, "e2")).status_code == 204
-    assert _turn(db, user.uid, "e2")["response"] == "On the edited path."
-    assert _messages_sent(fake_openai.requests[-1]) == [
+    seen = _model_sees(
+        db, user, fake_openai, openai_worker, turn_id="e2", prompt="Say something.", branch="e1"
+    )
+    assert seen == [
         ("user", "what is 2 + 2"),
         ("assistant", "2 + 2 = 4"),
         ("user", "what is 5 + 5"),
         ("assistant", "5 + 5 = 10"),
         ("user", "Say something."),
     ]
-
     # Back on the main thread, the branch is the abandoned one.
-    fake_openai.script(Reply(text="On the main path."))
-    _queued(db, user.uid, "m3", "Say something else.", branch="main")
-    assert openai_worker.push(_push_body(user.uid, "m3")).status_code == 204
-    assert _messages_sent(fake_openai.requests[-1]) == [
+    seen = _model_sees(
+        db, user, fake_openai, openai_worker, turn_id="m3", prompt="Say more.", branch="main"
+    )
+    assert seen == [
         ("user", "what is 2 + 2"),
         ("assistant", "2 + 2 = 4"),
         ("user", "what is 3 + 3"),
         ("assistant", "3 + 3 = 6"),
-        ("user", "Say something else."),
+        ("user", "Say more."),
     ]
 
 
@@ -288,19 +307,19 @@ def test_an_edit_of_an_edit_follows_its_path_back_to_the_root(
     openai_worker: Worker,
 ) -> None:
     user = new_user()
-    _ask(user, "t1", "what is 1 + 1")
-    _answered(db, user.uid, "t1")
-    _ask(user, "t2", "what is 2 + 2")
-    _answered(db, user.uid, "t2")
-    _ask(user, "e1", "what is 3 + 3", parentTurnId="t2", branch="e1")
-    _answered(db, user.uid, "e1")
-    _ask(user, "e2", "what is 4 + 4", parentTurnId="e1", branch="e2")  # edit the edit
-    assert _answered(db, user.uid, "e2")["response"] == "4 + 4 = 8"
+    _ask_and_wait(db, user, "t1", "what is 1 + 1")
+    _ask_and_wait(db, user, "t2", "what is 2 + 2")
+    _ask_and_wait(db, user, "e1", "what is 3 + 3", parentTurnId="t2", branch="e1")
+    # Edit the edit.
+    assert _ask_and_wait(db, user, "e2", "what is 4 + 4", parentTurnId="e1", branch="e2") == (
+        "4 + 4 = 8"
+    )
 
-    fake_openai.script(Reply(text="Deep."))
-    _queued(db, user.uid, "e3", "And now?", branch="e2")
-    assert openai_worker.push(_push_body(user.uid, "e3")).status_code == 204
-    assert _messages_sent(fake_openai.requests[-1]) == [
+    seen = _model_sees(
+        db, user, fake_openai, openai_worker, turn_id="e3", prompt="And now?", branch="e2"
+    )
+
+    assert seen == [
         ("user", "what is 1 + 1"),
         ("assistant", "1 + 1 = 2"),
         ("user", "what is 4 + 4"),
