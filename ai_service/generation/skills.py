@@ -30,6 +30,10 @@ _UNARY_OPS: dict[type[ast.unaryop], Callable[[Any], Any]] = {
 }
 _EXPRESSION = re.compile(r"[-+*/().\d\s^x×÷%]+")
 _MAX_EXPONENT = 100
+# User text drives the parser and the evaluator: bound both, so that no prompt can recurse them
+# to exhaustion ("2*3+" followed by 1,500 minus signs did) or keep them busy.
+MAX_EXPRESSION_CHARS = 200
+_MAX_DEPTH = 100
 
 
 class SkillAnswer(Frozen):
@@ -41,18 +45,20 @@ class UnsafeExpression(ValueError):
     """The text is not an expression we evaluate safely."""
 
 
-def _evaluate(node: ast.AST) -> float:
+def _evaluate(node: ast.AST, depth: int = 0) -> float:
+    if depth > _MAX_DEPTH:
+        raise UnsafeExpression("expression nested too deeply")
     if isinstance(node, ast.Expression):
-        return _evaluate(node.body)
+        return _evaluate(node.body, depth + 1)
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         return float(node.value)
     if isinstance(node, ast.BinOp) and type(node.op) in _BIN_OPS:
-        left, right = _evaluate(node.left), _evaluate(node.right)
+        left, right = _evaluate(node.left, depth + 1), _evaluate(node.right, depth + 1)
         if isinstance(node.op, ast.Pow) and abs(right) > _MAX_EXPONENT:
             raise UnsafeExpression("exponent too large")
         return float(_BIN_OPS[type(node.op)](left, right))
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY_OPS:
-        return float(_UNARY_OPS[type(node.op)](_evaluate(node.operand)))
+        return float(_UNARY_OPS[type(node.op)](_evaluate(node.operand, depth + 1)))
     raise UnsafeExpression("unsupported expression")
 
 
@@ -63,6 +69,8 @@ def evaluate_arithmetic(text: str) -> tuple[str, float] | None:
     if not candidates:
         return None
     expression = max(candidates, key=len).rstrip("=? ")
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        return None  # not a sum anyone types: leave it to the model
     python = expression.replace("^", "**").replace("×", "*").replace("x", "*").replace("÷", "/")
     try:
         value = _evaluate(ast.parse(python, mode="eval"))

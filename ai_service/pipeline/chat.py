@@ -51,6 +51,7 @@ SYSTEM_PROMPT = (
 
 
 PAUSED_MESSAGE = "Chat is paused for maintenance. Please try again in a little while."
+UNEXPECTED_FAILURE_MESSAGE = "Something went wrong while answering. Please try again."
 
 
 class ReplyGenerator(Protocol):
@@ -133,6 +134,12 @@ class ChatPipeline:
         except (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError) as error:
             self._release(claim)
             raise Transient("Firestore unavailable") from error
+        except Exception:
+            # Anything else is a defect of ours, not of the turn: end it readably (the user can
+            # regenerate) instead of leaving it claimed, and redelivered, until its lease runs out.
+            log.exception("turn failed unexpectedly", extra={"turnId": message.turn_id})
+            self._fail(claim, "internal", UNEXPECTED_FAILURE_MESSAGE)
+            return TurnOutcome.FAILED
 
     def _answer(self, claim: turns.Claim) -> TurnOutcome:
         flags = self._flags()

@@ -83,3 +83,24 @@ def test_recommendations_are_read_out_never_invented() -> None:
         "From your recommendations: Dune by Frank Herbert; Emma; Ubik by Philip K. Dick."
     )
     assert "don't have recommendations" in answer_from_recommendations(None).text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("2*3+" + "-" * 1500 + "1", id="1500-unary-minus"),  # RecursionError before
+        pytest.param("(" * 150 + "1" + ")" * 150 + "+1", id="150-parentheses"),
+        pytest.param("1+" * 400 + "1", id="400-terms"),
+        pytest.param("-" * 150 + "1+1", id="150-unary-minus-under-the-length-cap"),
+    ],
+)
+def test_hostile_arithmetic_is_refused_not_recursed(text: str) -> None:
+    assert evaluate_arithmetic(text) is None
+    answer = answer_with_skill(intent="arithmetic", text=text, now=NOW)
+    assert answer is not None
+    assert answer.text.startswith("I couldn't evaluate that expression.")
+
+
+def test_a_long_but_honest_sum_still_computes() -> None:
+    text = "what is " + "+".join(["12"] * 60)  # 179 characters of expression
+    assert evaluate_arithmetic(text) == ("+".join(["12"] * 60), 720.0)

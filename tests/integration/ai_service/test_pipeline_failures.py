@@ -1,0 +1,88 @@
+"""A worker exception of any kind never leaves a claimed turn behind: it ends readably, at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from google.cloud import firestore
+
+from ai_service.generation.base import GenerationRequest, GenerationResult, OnDelta
+from ai_service.nlu.analysis import Analysis
+from ai_service.pipeline.chat import (
+    UNEXPECTED_FAILURE_MESSAGE,
+    ChatPipeline,
+    PipelineSettings,
+    TurnOutcome,
+)
+from shared import paths
+from shared.events import ChatRequested
+from shared.models.base import utc_now
+from tools.emulator_auth import SignedInUser
+
+from .test_chat_flow import write_turn_and_watch
+
+
+class BrokenAnalyzer:
+    """A defect in the NLU pass (or anything else inside the pipeline)."""
+
+    name = "broken"
+
+    def analyze(self, texts: Sequence[str]) -> list[Analysis]:
+        raise RecursionError("maximum recursion depth exceeded")
+
+
+class NoGenerator:
+    def generate(
+        self, request: GenerationRequest, on_delta: OnDelta, *, preferred_model: str | None
+    ) -> GenerationResult:
+        raise AssertionError("never reached")
+
+    def cost(self, result: GenerationResult) -> float:
+        return 0.0
+
+
+def test_an_unexpected_exception_ends_the_claimed_turn_with_a_readable_error(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    user = new_user()
+    ref = db.document(paths.turn(user.uid, "c1", "t-defect"))
+    ref.set(
+        {
+            "prompt": "hello",
+            "createTime": firestore.SERVER_TIMESTAMP,
+            "status": {"state": "QUEUED", "attempt": 1},
+        }
+    )
+    pipeline = ChatPipeline(
+        db=db,
+        analyzer=BrokenAnalyzer(),
+        generator=NoGenerator(),
+        settings=PipelineSettings(
+            lease=timedelta(seconds=60), stream_interval_s=0.1, history_turns=4
+        ),
+        clock=utc_now,
+    )
+    message = ChatRequested(uid=user.uid, conversation_id="c1", turn_id="t-defect", attempt=1)
+
+    outcome = pipeline.run(message=message, event_id="evt-1")
+
+    assert outcome is TurnOutcome.FAILED
+    status = (ref.get().to_dict() or {})["status"]
+    assert status["state"] == "ERROR"
+    assert status["error"] == {"code": "internal", "message": UNEXPECTED_FAILURE_MESSAGE}
+    assert status.get("leaseExpiresAt") is None  # nothing left for the sweeper to wait on
+    # A redelivery of the same message finds an ended turn: nothing to claim, nothing re-run.
+    assert pipeline.run(message=message, event_id="evt-1") is TurnOutcome.SKIPPED
+
+
+def test_the_prompt_that_recursed_the_arithmetic_skill_now_gets_an_answer(
+    new_user: Callable[..., SignedInUser],
+) -> None:
+    """Before: RecursionError, push 500, the turn PROCESSING for good, Regenerate disabled."""
+    user = new_user()
+    watcher = write_turn_and_watch(user, "c1", "t-deep", "2*3+" + "-" * 1500 + "1")
+
+    final = watcher.final
+    assert final["status"]["state"] == "COMPLETED", final
+    assert final["response"]
