@@ -40,6 +40,7 @@ ChatFormat = Literal["chatml"]
 CHAT_FORMATS: Mapping[str, ChatFormat] = {
     DEFAULT_MODEL_ID: "chatml",  # Qwen2.5-Coder-0.5B-Instruct, Q4_K_M, 491 MB
     "smollm2-135m-instruct-q4_1": "chatml",  # SmolLM2-135M-Instruct, Q4_1, 98 MB; rambles
+    "qwen2.5-coder-1.5b-instruct-q4_k_m": "chatml",  # Qwen2.5-Coder-1.5B-Instruct, 1.1 GB; slower
 }
 
 
