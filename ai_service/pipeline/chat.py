@@ -330,18 +330,19 @@ class ChatPipeline:
             update["summary"] = extend_summary(
                 known.summary, number=known.usage.turns + 1, prompt=prompt, reply=reply
             )
-        ref.set(
-            {
-                **update,
-                "usage": {
-                    "turns": firestore.Increment(1),
-                    "inputTokens": firestore.Increment(usage.input_tokens),
-                    "outputTokens": firestore.Increment(usage.output_tokens),
-                    "cost": firestore.Increment(usage.cost),
-                },
-            },
-            merge=True,
-        )
+        try:
+            # An update, never a merge: a conversation its owner deleted mid-turn stays deleted.
+            ref.update(
+                {
+                    **update,
+                    "usage.turns": firestore.Increment(1),
+                    "usage.inputTokens": firestore.Increment(usage.input_tokens),
+                    "usage.outputTokens": firestore.Increment(usage.output_tokens),
+                    "usage.cost": firestore.Increment(usage.cost),
+                }
+            )
+        except gexc.NotFound:
+            log.info("conversation gone before its turn ended", extra={"turnId": claim.turn_id})
 
     def _fail(self, claim: turns.Claim, code: str, message: str) -> None:
         turns.fail_turn(

@@ -27,7 +27,9 @@ LONG_PROMPT = "Write three friendly sentences about autumn walks in the park."
 
 
 def _queued(db: firestore.Client, uid: str, turn_id: str, prompt: str) -> None:
-    # Written with a status so the trigger leaves the delivery to the test.
+    # Written with a status so the trigger leaves the delivery to the test; the conversation as
+    # the trigger would have left it.
+    db.document(paths.conversation(uid, "c1")).set({"createdAt": utc_now()}, merge=True)
     db.document(paths.turn(uid, "c1", turn_id)).set(
         {
             "prompt": prompt,

@@ -9,6 +9,7 @@ from google.cloud import firestore
 
 from ai_service.generation.base import GenerationRequest, GenerationResult, OnDelta
 from ai_service.nlu.analysis import Analysis
+from ai_service.nlu.baseline import BaselineAnalyzer
 from ai_service.pipeline.chat import (
     UNEXPECTED_FAILURE_MESSAGE,
     ChatPipeline,
@@ -86,3 +87,36 @@ def test_the_prompt_that_recursed_the_arithmetic_skill_now_gets_an_answer(
     final = watcher.final
     assert final["status"]["state"] == "COMPLETED", final
     assert final["response"]
+
+
+def test_a_conversation_deleted_mid_turn_is_not_recreated(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    """Before: the pipeline's merge write brought it back as {summary, updatedAt, usage}."""
+    user = new_user()
+    conversation = db.document(paths.conversation(user.uid, "c1"))
+    conversation.set({"createdAt": utc_now(), "title": "to be deleted"})
+    turn = db.document(paths.turn(user.uid, "c1", "t-orphan"))
+    turn.set(
+        {
+            "prompt": "what is 2 + 2",
+            "createTime": firestore.SERVER_TIMESTAMP,
+            "status": {"state": "QUEUED", "attempt": 1},
+        }
+    )
+    pipeline = ChatPipeline(
+        db=db,
+        analyzer=BaselineAnalyzer(),
+        generator=NoGenerator(),
+        settings=PipelineSettings(
+            lease=timedelta(seconds=60), stream_interval_s=0.1, history_turns=4
+        ),
+        clock=utc_now,
+    )
+    conversation.delete()  # the owner deletes it while the turn is on its way
+
+    message = ChatRequested(uid=user.uid, conversation_id="c1", turn_id="t-orphan", attempt=1)
+    assert pipeline.run(message=message, event_id="evt-2") is TurnOutcome.COMPLETED
+
+    assert (turn.get().to_dict() or {})["response"] == "2 + 2 = 4"
+    assert not conversation.get().exists
