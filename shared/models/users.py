@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
@@ -58,6 +59,35 @@ class UserProfile(Document):
     role: Role = Role.USER
     consent: Consent = Field(default_factory=Consent)
     deletion: DeletionState | None = None
+
+
+# The profile fields the server owns and the rules read (`resource.data.get(...)`).
+ACCOUNT_ACTIVE_FIELD = UserProfile.model_fields["is_active"].alias or "isActive"
+ACCOUNT_DELETION_FIELD = UserProfile.model_fields["deletion"].alias or "deletion"
+
+
+class AccountState(StrEnum):
+    """Whether an account may act, read from its profile exactly as firestore.rules reads it."""
+
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"  # an administrator's setUserActive(false)
+    DELETING = "deleting"  # deleteMyAccount was asked; the deletion job owns the data now
+    GONE = "gone"  # no profile: deleted (or never signed in through the blocking trigger)
+
+
+def account_state(profile: Mapping[str, Any] | None) -> AccountState:
+    """The state of the account whose raw `users/{uid}` document is `profile` (None: missing).
+
+    Raw fields on purpose, as the rules see them: `isActive` missing counts as active, any
+    `deletion` value as deleting, and a partial document (no `createdAt`) still has a state.
+    """
+    if profile is None:
+        return AccountState.GONE
+    if profile.get(ACCOUNT_DELETION_FIELD) is not None:
+        return AccountState.DELETING
+    if profile.get(ACCOUNT_ACTIVE_FIELD, True) is not True:
+        return AccountState.DEACTIVATED
+    return AccountState.ACTIVE
 
 
 class ProfileUpdate(Frozen):
