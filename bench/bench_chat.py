@@ -616,6 +616,7 @@ def run(args: argparse.Namespace, *, machine: dict[str, Any], command: str) -> d
     from ai_service.pipeline.chat import ChatPipeline, PipelineSettings
     from auraos_functions.clients import firestore_client as functions_firestore_client
     from auraos_functions.services.chat import queue_turn
+    from shared import paths
     from shared.models.base import utc_now
 
     counter = OpCounter()
@@ -626,6 +627,9 @@ def run(args: argparse.Namespace, *, machine: dict[str, Any], command: str) -> d
         print("op counter self-check passed")
         delivery = Delivery(os.environ["PUBSUB_EMULATOR_HOST"])
         now = utc_now()
+        # An active account: queue_turn fails (or removes) turns of any other.
+        profile = {"createdAt": now, "updatedAt": now, "isActive": True, "role": "user"}
+        db.document(paths.user(UID)).set(profile)
         for history in HISTORY_LENGTHS:
             started = time.perf_counter()
             seed_conversation(db, cid=f"history-{history}", turns=history, now=now)

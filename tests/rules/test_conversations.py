@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .client import Emulator, assert_allowed, assert_denied, request_time_like, result_ids
-from .factories import ALICE, BOB, T0, Actor, Expect, actor, check, conversation
+from .factories import ALICE, BOB, T0, Actor, Expect, actor, check, conversation, profile
 
 pytestmark = pytest.mark.emulators
 
@@ -16,6 +16,7 @@ NEW = f"{CONVERSATIONS}/c2"
 
 @pytest.fixture(autouse=True)
 def _conversation(db: Emulator) -> None:
+    db.seed(f"users/{ALICE}", profile(ALICE))  # an active account (test_account_state: others)
     db.seed(CONV, conversation())
 
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import pytest
 
 from .client import Emulator, assert_allowed, assert_denied, request_time_like, result_ids
-from .factories import ALICE, BOB, T0, Actor, Expect, actor, check, turn
+from .factories import ALICE, BOB, T0, Actor, Expect, actor, check, profile, turn
 
 pytestmark = pytest.mark.emulators
 
 MESSAGES = f"users/{ALICE}/conversations/c1/messages"
 TURN = f"{MESSAGES}/t1"
 NEW = f"{MESSAGES}/t2"
+
+
+@pytest.fixture(autouse=True)
+def _active_account(db: Emulator) -> None:
+    db.seed(f"users/{ALICE}", profile(ALICE))  # writes need one (test_account_state: the rest)
 
 
 def create_turn(db: Emulator, path: str, prompt: object) -> None:

@@ -27,6 +27,7 @@ from shared.tracing import TURN_PATH_ATTRIBUTE, configure_tracing, tracer
 from ..clients import firebase_app, firestore_client
 from ..config import settings
 from ..repositories import audit, rate_limits
+from ..services import accounts
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -117,6 +118,17 @@ def require_admin(request: https_fn.CallableRequest[Any]) -> str:
     return uid
 
 
+def _require_usable_account(request: https_fn.CallableRequest[Any], uid: str) -> None:
+    """Revocation and account state, once per call (the SDK checked the signature only)."""
+    header = request.raw_request.headers.get("Authorization", "")
+    accounts.require_usable_account(
+        db=firestore_client(),
+        app=firebase_app(),
+        uid=uid,
+        id_token=header.removeprefix("Bearer ").strip(),
+    )
+
+
 def _spend_rate_limit(uid: str, function_name: str) -> None:
     now = utc_now()
     db = firestore_client()
@@ -144,7 +156,8 @@ def _spend_rate_limit(uid: str, function_name: str) -> None:
 
 def callable_function(func: CallableHandler[R]) -> Callable[[Request], Response]:
     """`https_fn.on_call` with our boundary: the caller must be signed in (and pass App Check
-    when enforced) and within their rate limit before `func` runs.
+    when enforced), hold an unrevoked token of a usable account (not disabled, deactivated,
+    being deleted or gone) and be within their rate limit before `func` runs.
 
     The SDK verifies ID tokens with the default Firebase app before our code runs; creating it
     here rather than in main.py keeps imports free of environment reads.
@@ -152,7 +165,9 @@ def callable_function(func: CallableHandler[R]) -> Callable[[Request], Response]
 
     @functools.wraps(func)
     def guarded(request: https_fn.CallableRequest[Any]) -> R:
-        _spend_rate_limit(caller_uid(request), func.__name__)
+        uid = caller_uid(request)
+        _require_usable_account(request, uid)  # before the rate limit's write
+        _spend_rate_limit(uid, func.__name__)
         return func(request)
 
     # on_call is typed as returning the decorated function, but it returns a Flask handler.

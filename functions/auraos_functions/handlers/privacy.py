@@ -27,7 +27,7 @@ def exportMyData(request: https_fn.CallableRequest[Any]) -> dict[str, Any]:
 @callable_function
 def deleteMyAccount(request: https_fn.CallableRequest[Any]) -> dict[str, str]:
     return privacy.request_account_deletion(
-        db=firestore_client(), uid=caller_uid(request), now=utc_now()
+        db=firestore_client(), app=firebase_app(), uid=caller_uid(request), now=utc_now()
     )
 
 

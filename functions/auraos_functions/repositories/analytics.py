@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from shared import paths
 from shared.models.analytics import EVENT_RETENTION_DAYS, AnalyticsEvent
+from shared.models.users import AccountState, account_state
 
 # Enough shards that a burst of events spreads its writes (a document takes ~1 write/s sustained).
 COUNTER_SHARDS = 10
@@ -28,7 +29,7 @@ ACTIVE_USERS_COUNTER = "active-users"
 class RecordOutcome:
     """What recording did; `event` is set when this call counted it (and must publish it)."""
 
-    status: str  # "counted" | "duplicate" | "missing" | "invalid" | "no-consent"
+    status: str  # "counted" | "duplicate" | "missing" | "invalid" | "no-consent" | "no-account"
     event: AnalyticsEvent | None = None
     day_count: int = 0  # the user's events that day, this one included
 
@@ -66,7 +67,12 @@ def record_event(*, db: firestore.Client, event_id: str, now: datetime) -> Recor
         except ValidationError:
             transaction.set(marker_ref, {"status": "invalid", "createTime": now})
             return RecordOutcome(status="invalid")
-        profile = db.document(paths.user(event.uid)).get(transaction=transaction).to_dict() or {}
+        stored = db.document(paths.user(event.uid)).get(transaction=transaction).to_dict()
+        if account_state(stored) is not AccountState.ACTIVE:  # deactivated, deleting or gone
+            transaction.set(marker_ref, {"status": "no-account", "createTime": now})
+            transaction.delete(event_ref)
+            return RecordOutcome(status="no-account")
+        profile = stored or {}
         if not (profile.get("consent") or {}).get("analytics"):
             transaction.set(marker_ref, {"status": "no-consent", "createTime": now})
             transaction.delete(event_ref)

@@ -25,6 +25,7 @@ from shared.models.chat import (
     TurnStatus,
     title_from_prompt,
 )
+from shared.models.users import AccountState, account_state
 
 from ..config import RateLimit
 from .rate_limits import MAX_TRANSACTION_ATTEMPTS, take_in_transaction
@@ -57,6 +58,42 @@ _INVALID_BRANCH = TurnError(
     code="invalid-branch",
     message="This message belongs to a version of the conversation that does not exist.",
 )
+
+
+# Why a turn of an account that may no longer act was not answered (GONE: nothing is kept).
+_ACCOUNT_REFUSALS = {
+    AccountState.DEACTIVATED: TurnError(
+        code="account-deactivated",
+        message="This account has been deactivated, so the message was not answered. "
+        "Contact support.",
+    ),
+    AccountState.DELETING: TurnError(
+        code="account-deleted",
+        message="This account is being deleted, so the message was not answered.",
+    ),
+}
+
+
+def _refuse_for_account(
+    transaction: firestore.Transaction,
+    *,
+    db: firestore.Client,
+    ref: DocumentReference,
+    status: TurnStatus,
+    uid: str,
+    now: datetime,
+) -> QueueResult | None:
+    """Re-check the account (one read of `users/{uid}`) before any work is done for it: a
+    deactivated or deleting account's turn is failed readably, a deleted one's is removed (a
+    stray write must not leave data behind), and nothing is published."""
+    account = account_state(db.document(paths.user(uid)).get(transaction=transaction).to_dict())
+    if account is AccountState.ACTIVE:
+        return None
+    if account is AccountState.GONE:
+        transaction.delete(ref)
+        return QueueResult(state=None, attempt=status.attempt, publish=False)
+    transaction.update(ref, {"status": _failed(status, _ACCOUNT_REFUSALS[account], now)})
+    return QueueResult(state=TurnState.ERROR, attempt=status.attempt, publish=False)
 
 
 def _branch_of(
@@ -179,7 +216,7 @@ def queue_new_turn(
     conversation_ref = db.document(paths.conversation(uid, cid))
 
     @firestore.transactional
-    def queue(transaction: firestore.Transaction) -> QueueResult:
+    def queue(transaction: firestore.Transaction) -> QueueResult:  # noqa: PLR0911 - one per outcome
         data = turn_ref.get(transaction=transaction).to_dict()
         if data is None:
             return QueueResult(state=None, attempt=0, publish=False)
@@ -187,6 +224,11 @@ def queue_new_turn(
             status = TurnStatus.from_document(data["status"])
             return QueueResult(state=status.state, attempt=status.attempt, publish=False)
         blank = TurnStatus(state=TurnState.QUEUED, attempt=0)
+        refused = _refuse_for_account(
+            transaction, db=db, ref=turn_ref, status=blank, uid=uid, now=now
+        )
+        if refused is not None:
+            return refused
         error = _invalid_prompt_error(data)
         if error is not None:
             transaction.update(turn_ref, {"status": _failed(blank, error, now)})
@@ -240,6 +282,9 @@ def requeue_for_retry(
         if status is None or status.state is not TurnState.RETRY:
             state = status.state if status else None
             return QueueResult(state=state, attempt=status.attempt if status else 0, publish=False)
+        refused = _refuse_for_account(transaction, db=db, ref=ref, status=status, uid=uid, now=now)
+        if refused is not None:
+            return refused
         previous = {
             "attempt": status.attempt,
             "response": data.get("response"),

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+import firebase_admin
+from firebase_admin import auth
 from google.cloud import firestore
 
-from shared.errors import InvalidInput, PermissionDenied
+from shared import paths
+from shared.errors import InvalidInput, PermissionDenied, Unauthenticated
 from shared.models.flags import FeatureFlags
-from shared.models.users import EMAIL_PATTERN, Role, UserProfile
+from shared.models.users import EMAIL_PATTERN, AccountState, Role, UserProfile, account_state
 
 from ..repositories import users
 
@@ -61,3 +64,36 @@ def record_sign_in(
         ttl=session_ttl,
     )
     return profile
+
+
+# What a refused caller reads; "sign in again" only where signing in can still work.
+DEACTIVATED_MESSAGE = "This account has been deactivated. Contact support."
+DELETED_MESSAGE = "This account has been deleted."
+REVOKED_MESSAGE = "Your session has ended; sign in again."
+
+
+def require_usable_account(
+    *, db: firestore.Client, app: firebase_admin.App, uid: str, id_token: str
+) -> None:
+    """Refuse a caller whose token was revoked or whose account is disabled, deactivated,
+    being deleted or gone, before anything is written for them.
+
+    The SDK verified the token's signature already; this asks Auth for the account (one lookup:
+    revocation, disabled, deleted) and reads `users/{uid}`, the state the rules read too.
+    """
+    try:
+        auth.verify_id_token(id_token, app=app, check_revoked=True)
+    except auth.UserDisabledError:
+        state = account_state(db.document(paths.user(uid)).get().to_dict())
+        if state in (AccountState.DELETING, AccountState.GONE):
+            raise Unauthenticated(DELETED_MESSAGE) from None
+        raise PermissionDenied(DEACTIVATED_MESSAGE) from None
+    except auth.UserNotFoundError:
+        raise Unauthenticated(DELETED_MESSAGE) from None
+    except (auth.RevokedIdTokenError, auth.InvalidIdTokenError):
+        raise Unauthenticated(REVOKED_MESSAGE) from None
+    state = account_state(db.document(paths.user(uid)).get().to_dict())
+    if state in (AccountState.DELETING, AccountState.GONE):
+        raise Unauthenticated(DELETED_MESSAGE)
+    if state is AccountState.DEACTIVATED:
+        raise PermissionDenied(DEACTIVATED_MESSAGE)

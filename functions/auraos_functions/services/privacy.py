@@ -129,9 +129,13 @@ def mark_for_deletion(*, db: firestore.Client, uid: str, now: datetime) -> tuple
     return result
 
 
-def request_account_deletion(*, db: firestore.Client, uid: str, now: datetime) -> dict[str, str]:
-    """Mark the account for deletion and hand the work to the Pub/Sub deletion worker."""
+def request_account_deletion(
+    *, db: firestore.Client, app: firebase_admin.App, uid: str, now: datetime
+) -> dict[str, str]:
+    """Mark the account for deletion, lock it at once (disabled, refresh tokens revoked: the
+    caller's token opens nothing from here on), and hand the work to the deletion worker."""
     state, publish_now = mark_for_deletion(db=db, uid=uid, now=now)
+    _lock_account(db, app, uid)
     if publish_now:
         publish(
             topic=Topic.USER_DELETION_REQUESTED,
