@@ -72,7 +72,7 @@ done
 curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "ai_service not ready; see $LOG" >&2; exit 1; }
 
 "$ROOT/.venv/bin/python" -m tools.local_stack \
-  --push-endpoint "http://127.0.0.1:$PORT/pubsub/push" "${SEED[@]}"
+  --push-endpoint "http://127.0.0.1:$PORT/pubsub/push" --warm-up "${SEED[@]}"
 
 if [ "$FOREGROUND" = 1 ]; then
   echo "ai_service on :$PORT, attached to the emulators (log: $LOG). Ctrl-C stops it; chat: make chat"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hook run before the emulators stop: stop what after_start.sh started (ai_service).
+# Hook run before the emulators stop: stop what after_start.sh started (the scheduler, ai_service).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PORT="${AURAOS_AI_PORT:-8081}"
@@ -15,4 +15,5 @@ stop() {
   rm -f "$pid_file"
 }
 
+stop "$ROOT/.emulators/scheduler.pid"
 stop "$ROOT/.emulators/ai_service-$PORT.pid"

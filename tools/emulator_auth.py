@@ -31,17 +31,31 @@ def _base() -> str:
     return f"http://{host}/identitytoolkit.googleapis.com/v1"
 
 
+# The Functions emulator starts a blocking function's Python runtime at its first call (and
+# again after recycling one); on a busy machine that can outlast the Auth emulator's deadline for
+# it, and the call is refused whole. It is an emulator artefact, so such a call is tried again.
+_COLD_START = "Deadline exceeded"
+_ATTEMPTS = 3
+
+
 def _post(endpoint: str, body: dict[str, object]) -> SignedInUser:
-    response = requests.post(f"{_base()}/{endpoint}?key={_API_KEY}", json=body, timeout=60)
-    payload = response.json()
-    if not response.ok:
-        raise AuthRefused(str(payload.get("error", {}).get("message", response.text)))
-    return SignedInUser(
-        uid=payload["localId"],
-        email=payload.get("email", ""),
-        id_token=payload["idToken"],
-        refresh_token=payload["refreshToken"],
-    )
+    for attempt in range(1, _ATTEMPTS + 1):
+        response = requests.post(f"{_base()}/{endpoint}?key={_API_KEY}", json=body, timeout=60)
+        payload = response.json()
+        if response.ok:
+            return SignedInUser(
+                uid=payload["localId"],
+                email=payload.get("email", ""),
+                id_token=payload["idToken"],
+                refresh_token=payload["refreshToken"],
+            )
+        reason = str(payload.get("error", {}).get("message", response.text))
+        if attempt > 1 and endpoint == "accounts:signUp" and reason.startswith("EMAIL_EXISTS"):
+            # The account was created, only its sign-in's blocking function timed out.
+            return _post("accounts:signInWithPassword", body)
+        if _COLD_START not in reason or attempt == _ATTEMPTS:
+            raise AuthRefused(reason)
+    raise AssertionError("unreachable")
 
 
 def sign_up(email: str, password: str) -> SignedInUser:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import uuid
 from typing import Any
 
 import requests
@@ -110,14 +111,49 @@ def seed_demo(*, project: str = PROJECT_ID) -> None:
             response.raise_for_status()
 
 
+def warm_up_blocking_functions(*, attempts: int = 4) -> None:
+    """Sign a throwaway account up and in, then delete it.
+
+    The Functions emulator starts a blocking function's Python runtime at its first call, which
+    on a busy machine can outlast the Auth emulator's deadline for it (the first sign-up then
+    fails with "Deadline exceeded"). Warmed here, with retries, no user or test meets that.
+    """
+    auth = _emulator("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099")
+    api = f"{auth}/identitytoolkit.googleapis.com/v1"
+    account = {"email": f"warm-up-{uuid.uuid4().hex[:12]}@example.com", "password": "warm-up-1"}
+    with requests.Session() as session:
+        for step in ("accounts:signUp", "accounts:signInWithPassword"):
+            for attempt in range(1, attempts + 1):
+                response = session.post(
+                    f"{api}/{step}?key=fake-api-key",
+                    json={**account, "returnSecureToken": True},
+                    timeout=60,
+                )
+                if response.ok:
+                    break
+                log.info("blocking functions still starting (%s, try %d)", step, attempt)
+            response.raise_for_status()
+        session.post(
+            f"{api}/accounts:delete?key=fake-api-key",
+            json={"idToken": response.json()["idToken"]},
+            timeout=30,
+        ).raise_for_status()
+    log.info("blocking functions warmed up")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--push-endpoint", default="http://127.0.0.1:8081/pubsub/push")
     parser.add_argument("--seed", action="store_true", help="also write flags and a demo user")
+    parser.add_argument(
+        "--warm-up", action="store_true", help="first start the blocking functions' runtimes"
+    )
     args = parser.parse_args()
     subscriptions = bootstrap_pubsub(push_endpoint=args.push_endpoint)
     log.info("pub/sub ready: %s -> %s", ", ".join(subscriptions), args.push_endpoint)
+    if args.warm_up:
+        warm_up_blocking_functions()
     if args.seed:
         seed_demo()
         log.info("seeded config/flags and %s / %s", DEMO_EMAIL, DEMO_PASSWORD)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -67,3 +68,17 @@ def new_user() -> Callable[..., SignedInUser]:
         return sign_up(email or f"user-{uuid.uuid4().hex[:10]}@example.com", password)
 
     return make
+
+
+@pytest.fixture
+def background_sweeps_paused() -> Iterator[None]:
+    """For a test that runs the sweeper by hand: the local scheduler's runs skip meanwhile."""
+    from tools.local_scheduler import DEFAULT_PAUSE_FILE
+
+    pause = Path(os.environ.get("AURAOS_SCHEDULER_PAUSE_FILE") or DEFAULT_PAUSE_FILE)
+    pause.parent.mkdir(parents=True, exist_ok=True)
+    pause.touch()
+    try:
+        yield
+    finally:
+        pause.unlink(missing_ok=True)

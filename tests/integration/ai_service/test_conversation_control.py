@@ -198,6 +198,7 @@ def test_a_turn_stopped_before_it_was_claimed_is_never_generated(
     assert len(fake_openai.requests) == requests_before
 
 
+@pytest.mark.usefixtures("background_sweeps_paused")
 def test_a_stopped_turn_whose_worker_died_is_ended_by_the_sweeper(
     db: firestore.Client, new_user: Callable[..., SignedInUser]
 ) -> None:

@@ -98,6 +98,7 @@ def test_two_workers_racing_on_one_turn_make_one_generation(
     assert _generations(db, user.uid) == 1
 
 
+@pytest.mark.usefixtures("background_sweeps_paused")
 def test_a_killed_worker_is_recovered_by_the_sweeper(
     db: firestore.Client, new_user: Callable[..., SignedInUser]
 ) -> None:
@@ -131,6 +132,36 @@ def test_a_killed_worker_is_recovered_by_the_sweeper(
     assert len(turn["response"]) > 20
 
 
+def test_a_worker_killed_mid_stream_is_recovered_by_the_local_scheduler_alone(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    """No sweep by hand: on the local stack, as in production, the scheduled sweeper runs every
+    minute, so a killed worker's turn completes within one lease plus one sweep (+ its reply)."""
+    user = new_user()
+    _queued(db, user.uid, "orphan", LONG_PROMPT)
+    doomed = start_worker(env={"AURAOS_TURN_LEASE_S": "2", "AURAOS_STREAM_MIN_INTERVAL_MS": "0"})
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(doomed.push, _push_body(user.uid, "orphan", message_id="m1"))
+            wait_for(
+                lambda: _turn(db, user.uid, "orphan").get("status", {}).get("state") == "STREAMING",
+                what="the doomed worker to start streaming",
+            )
+            doomed.kill()
+    finally:
+        doomed.kill()
+
+    def completed() -> dict[str, Any] | None:
+        turn = _turn(db, user.uid, "orphan")
+        return turn if turn["status"]["state"] == "COMPLETED" else None
+
+    # 2 s lease + a 60 s sweep period + the re-queued reply on the stack's worker.
+    turn = wait_for(completed, timeout_s=150, interval_s=1, what="the scheduled sweep's recovery")
+    assert turn["status"]["attempt"] == 2
+    assert len(turn["response"]) > 20
+
+
+@pytest.mark.usefixtures("background_sweeps_paused")
 def test_a_turn_whose_attempts_are_spent_ends_in_a_readable_error(
     db: firestore.Client, new_user: Callable[..., SignedInUser]
 ) -> None:
