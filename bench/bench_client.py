@@ -1,6 +1,6 @@
 """Benchmark chat turns as the PWA sees them, through a private copy of the real emulator stack.
 
-    .venv/bin/python -m bench.bench_client                       # 8 users x 5 turns, interleaved
+    .venv/bin/python -m bench.bench_client                       # 6 users x 8 turns, in rounds
     .venv/bin/python -m bench.bench_client --users 20 --turns 5 --concurrent   # the load run
 
 The stack is what `make run` starts, on free ports: `firebase emulators:exec` (Auth, Firestore,
@@ -149,6 +149,12 @@ def outer(argv: list[str]) -> int:
         f"cd {shlex.quote(str(folder))} && exec {firebase}"
     )
     rc = 1
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)  # runs the cleanup below
+
+    signal.signal(signal.SIGTERM, stop)
+    proc: subprocess.Popen[bytes] | None = None
     try:
         with log.open("w", encoding="utf-8") as sink:
             proc = subprocess.Popen(
@@ -156,7 +162,9 @@ def outer(argv: list[str]) -> int:
             )
             rc = proc.wait()
     finally:
-        reap(tag)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+        reap(tag)  # ai_service, the emulators and their leftovers all carry the tag
     if rc != 0:
         print(f"exit {rc}; the last lines of {log}:", file=sys.stderr)
         print("\n".join(log.read_text(encoding="utf-8").splitlines()[-40:]), file=sys.stderr)
@@ -177,7 +185,13 @@ class AiService:
         self._proc = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "ai_service/gunicorn.conf.py"],
             cwd=ROOT,
-            env={**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)},
+            env={
+                **os.environ,
+                "AURAOS_REQUIRE_PUSH_AUTH": "false",  # the emulator's pushes carry no token
+                **env,
+                "HOST": "127.0.0.1",
+                "PORT": str(port),
+            },
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -477,8 +491,8 @@ def _rounded(row: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     raw = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--users", type=int, default=8)
-    parser.add_argument("--turns", type=int, default=5, help="turns per user (default 5)")
+    parser.add_argument("--users", type=int, default=6)
+    parser.add_argument("--turns", type=int, default=8, help="turns per user (default 8)")
     parser.add_argument("--concurrent", action="store_true", help="all users at once (load)")
     parser.add_argument(
         "--ai-env",

@@ -2,7 +2,9 @@
 
     PYTHONPATH=. python bench/bench_local_llm.py [-n 10] [--threads 1] [--model ID]
 
-Prints a summary and writes bench/results/local_llm.json.
+Prints a summary and writes bench/results/local_llm.json. Some prompts carry a check on the reply
+(a fact it must state, a claim it must not make, live data it must decline): `checks_passed`
+counts them, so two models can be compared on the same prompts for speed and correctness.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import math
 import os
 import platform
+import re
 import resource
 import sys
 import time
@@ -23,11 +26,9 @@ from typing import Any
 from ai_service.generation.base import ChatMessage, GenerationRequest, Role
 from ai_service.generation.local import LocalProvider
 from ai_service.generation.local_model import DEFAULT_MODEL_ID, locate_model
+from ai_service.pipeline.chat import SYSTEM_PROMPT
 
-SYSTEM = (
-    "You are Aura, the assistant inside AuraOS. Answer in one to three short sentences, plainly "
-    "and kindly. Never invent live or personal data; say you don't have it. If unsure, say so."
-)
+SYSTEM = SYSTEM_PROMPT  # what the chat pipeline sends
 PROMPTS = (
     "Say hello in one short sentence.",
     "What is the capital of France? Answer in one word.",
@@ -39,7 +40,37 @@ PROMPTS = (
     "What should I pack for a day at the beach?",
     "Tell me a short fun fact about octopuses.",
     "How do I say thank you in Spanish?",
+    "Tell me a fun fact about otters.",
+    "What's the weather in Lisbon right now?",
+    "Write a haiku about the sea.",
+    "What is 7 times 8?",
+    "Who wrote Romeo and Juliet?",
 )
+# prompt -> (pattern the reply must match, pattern it must not match); case-insensitive.
+CHECKS: dict[str, tuple[str | None, str | None]] = {
+    "What is the capital of France? Answer in one word.": (r"\bparis\b", None),
+    "How many days are in a week?": (r"\b(7|seven)\b", None),
+    "How do I say thank you in Spanish?": (r"gracias", None),
+    "Tell me a fun fact about otters.": (None, r"reptile|arctic|insect|def |```"),
+    "Tell me a short fun fact about octopuses.": (None, r"insect|fly|flying|reptile|```"),
+    "What's the weather in Lisbon right now?": (
+        r"sorry|don't|do not|can't|cannot|no (live|real-time|access)|not able|unable",
+        r"\d+ ?(°|degrees)",
+    ),
+    "Write a haiku about the sea.": (None, r"def |```|import "),
+    "What is 7 times 8?": (r"\b56\b|fifty-six", None),
+    "Who wrote Romeo and Juliet?": (r"shakespeare", None),
+}
+
+
+def check(prompt: str, reply: str) -> bool | None:
+    """True/False when the prompt has a check, None otherwise."""
+    if prompt not in CHECKS:
+        return None
+    must, must_not = CHECKS[prompt]
+    if must is not None and not re.search(must, reply, re.IGNORECASE):
+        return False
+    return not (must_not is not None and re.search(must_not, reply, re.IGNORECASE))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -74,6 +105,7 @@ def run_one(provider: LocalProvider, prompt: str, max_tokens: int) -> dict[str, 
         "input_tokens": result.input_tokens,
         "output_tokens": result.output_tokens,
         "finish_reason": result.finish_reason,
+        "check": check(prompt, result.text),
         "ttft_s": round(ttft, 4),
         "total_s": round(ended - started, 4),
         "tokens_per_s": round(tokens_per_s, 2),
@@ -100,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=10, help="number of prompts (default 10)")
     parser.add_argument("--threads", type=int, default=1, help="threads per slot (default 1)")
+    parser.add_argument("--batch-threads", type=int, default=None, help="prompt threads")
     parser.add_argument("--model", default=DEFAULT_MODEL_ID)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--n-ctx", type=int, default=2048)
@@ -115,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         model_id=args.model,
         n_ctx=args.n_ctx,
         threads=args.threads,
+        batch_threads=args.batch_threads,
         max_tokens=args.max_tokens,
         cache_dir=args.cache_dir,
         seed=1,
@@ -129,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(run)
         print(
             f"[{i + 1}/{args.n}] ttft {run['ttft_s']:.2f}s total {run['total_s']:.2f}s "
-            f"{run['output_tokens']} tok {run['tokens_per_s']:.1f} tok/s: {run['reply'][:70]!r}"
+            f"{run['output_tokens']} tok {run['tokens_per_s']:.1f} tok/s "
+            f"check {run['check']}: {run['reply'][:70]!r}"
         )
     provider.close()
 
@@ -141,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": args.model,
         "model_file": str(path),
         "threads": args.threads,
+        "batch_threads": provider.batch_threads,
         "n_ctx": args.n_ctx,
         "max_tokens": args.max_tokens,
         "n": args.n,
@@ -152,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         "total_p50_s": percentile(total, 50),
         "total_p95_s": percentile(total, 95),
         "output_tokens_mean": round(sum(r["output_tokens"] for r in runs) / len(runs), 1),
+        "checks_passed": sum(1 for r in runs if r["check"] is True),
+        "checks_run": sum(1 for r in runs if r["check"] is not None),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "machine": machine,
         "runs": runs,
