@@ -239,6 +239,8 @@ class TurnRecord:
     model: str | None
     prompt: str
     reply: str
+    model_cached_tokens: int | None = None  # from ai_service's log (rounds mode: calls in order)
+    model_prompt_ms: float | None = None
 
 
 class User:
@@ -383,7 +385,69 @@ def print_table(summary: dict[str, Any]) -> None:
     )
 
 
+def model_calls(log: Path) -> list[dict[str, Any]]:
+    """The local model's own account of each call, from ai_service's JSON log, in order."""
+    calls = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if "local generation done" not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        calls.append(
+            {k: entry.get(k) for k in ("inputTokens", "cachedTokens", "promptMs", "ttftMs")}
+        )
+    return calls
+
+
+def cache_summary(calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """How much of each prompt the runtime took from its cache, and what reading the rest cost."""
+    fresh = [
+        c["inputTokens"] - c["cachedTokens"] for c in calls if c.get("cachedTokens") is not None
+    ]
+    read_ms = [float(c["promptMs"]) / 1000 for c in calls if c.get("promptMs") is not None]
+    if not fresh:
+        return {"calls": len(calls)}
+    total = sum(c["inputTokens"] for c in calls if c.get("cachedTokens") is not None)
+    return {
+        "calls": len(calls),
+        "cached_share": round(1 - sum(fresh) / total, 3) if total else None,
+        "uncached_tokens_p50": percentile([float(f) for f in fresh], 50),
+        "uncached_tokens_p95": percentile([float(f) for f in fresh], 95),
+        "calls_over_60_uncached": sum(1 for f in fresh if f > 60),
+        "prompt_read": _dist(read_ms),
+    }
+
+
 # -- inner: the measurement -----------------------------------------------------------------------
+
+
+def run_turns(
+    users: list[User], *, turns: int, concurrent: bool, records: list[TurnRecord]
+) -> None:
+    """Rounds (every user's turn t, then t + 1) or all users at once, each waiting for its reply."""
+    if not concurrent:
+        for t in range(turns):
+            for user in users:
+                record = user.send(prompt_for(user.index, t))
+                records.append(record)
+                _print(record)
+        return
+    lock = threading.Lock()
+
+    def run_user(user: User) -> None:
+        for t in range(turns):
+            record = user.send(prompt_for(user.index, t))
+            with lock:
+                records.append(record)
+                _print(record)
+
+    threads = [threading.Thread(target=run_user, args=(u,)) for u in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def inner(args: argparse.Namespace, command: str) -> int:
@@ -393,14 +457,15 @@ def inner(args: argparse.Namespace, command: str) -> int:
     port = int(os.environ["AURAOS_BENCH_AI_PORT"])
     logs = ROOT / ".emulators" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    ai_log = logs / f"ai_service-bench-{port}.log"
     ai_env = {
         "AURAOS_PROJECT_ID": PROJECT,
         "AURAOS_LLM_CHAIN": "local",
-        "AURAOS_LOG_LEVEL": "WARNING",
+        "AURAOS_LOG_LEVEL": "DEBUG",  # the local model logs each call's cached prompt tokens
         **dict(item.split("=", 1) for item in args.ai_env),
     }
     machine = machine_info()
-    service = AiService(port=port, env=ai_env, log=logs / f"ai_service-bench-{port}.log")
+    service = AiService(port=port, env=ai_env, log=ai_log)
     print(f"ai_service ready in {service.ready_s:.1f} s; env {ai_env}", flush=True)
     records: list[TurnRecord] = []
     try:
@@ -411,33 +476,21 @@ def inner(args: argparse.Namespace, command: str) -> int:
         users = [User(i) for i in range(args.users)]
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
-        if args.concurrent:
-            lock = threading.Lock()
-
-            def run_user(user: User) -> None:
-                for t in range(args.turns):
-                    record = user.send(prompt_for(user.index, t))
-                    with lock:
-                        records.append(record)
-                        _print(record)
-
-            threads = [threading.Thread(target=run_user, args=(u,)) for u in users]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-        else:
-            for t in range(args.turns):
-                for user in users:
-                    record = user.send(prompt_for(user.index, t))
-                    records.append(record)
-                    _print(record)
+        run_turns(users, turns=args.turns, concurrent=args.concurrent, records=records)
         elapsed = time.perf_counter() - started
         load_after = os.getloadavg()[0]
     finally:
         service.stop()
     summary = summarize(records, elapsed)
+    calls = model_calls(ai_log)[1:]  # the first is the warm-up user's
+    summary["model_prompt_cache"] = cache_summary(calls)
+    llm_records = [r for r in records if r.kind == "llm"]
+    if not args.concurrent and len(llm_records) == len(calls):
+        for record, call in zip(llm_records, calls, strict=True):
+            record.model_cached_tokens = call.get("cachedTokens")
+            record.model_prompt_ms = call.get("promptMs")
     print_table(summary)
+    print("model prompt cache: " + json.dumps(summary["model_prompt_cache"]))
     machine.update(
         {
             "load_avg_1m_before_turns": round(load_before, 2),
@@ -479,7 +532,7 @@ def _print(r: TurnRecord) -> None:
     wait = "-" if r.queue_wait_s is None else f"{r.queue_wait_s * 1000:.0f}"
     print(
         f"user {r.user:>2} turn {r.turn} {r.kind:<5} {r.state} first {first} ms done {done} ms "
-        f"queue-wait {wait} ms tokens {r.input_tokens}/{r.output_tokens}",
+        f"queue-wait {wait} ms tokens {r.input_tokens}/{r.output_tokens} {r.prompt[:30]!r}",
         flush=True,
     )
 
