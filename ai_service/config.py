@@ -39,10 +39,13 @@ class Settings(BaseSettings):
     llm_local_parallel: int = Field(default=2, ge=1, le=16)
     llm_local_n_ctx: int = Field(default=2048, ge=256, le=32768)
     llm_local_cache_mib: int = Field(default=256, ge=0, le=65536)
-    # Pub/Sub push authentication: both set -> every push must carry a valid OIDC token.
+    # Pub/Sub push authentication: every push must carry a valid OIDC token for this audience,
+    # minted for this service account. Safe by default: a service that is not told who may push
+    # refuses to start; the local stack opts out explicitly (AURAOS_REQUIRE_PUSH_AUTH=false,
+    # set by emulators/env.sh and emulators/ai_service.sh), as do tests and benchmarks.
     push_audience: str | None = None
     push_service_account: str | None = None
-    require_push_auth: bool = False
+    require_push_auth: bool = True
 
     @model_validator(mode="after")
     def _push_auth_is_complete(self) -> Settings:
@@ -50,5 +53,8 @@ class Settings(BaseSettings):
         if half_configured or (
             self.require_push_auth and not (self.push_audience and self.push_service_account)
         ):
-            raise ValueError("push auth needs AURAOS_PUSH_AUDIENCE and AURAOS_PUSH_SERVICE_ACCOUNT")
+            raise ValueError(
+                "push auth needs AURAOS_PUSH_AUDIENCE and AURAOS_PUSH_SERVICE_ACCOUNT (a local "
+                "stack without Pub/Sub OIDC tokens sets AURAOS_REQUIRE_PUSH_AUTH=false)"
+            )
         return self

@@ -635,7 +635,7 @@ def run(args: argparse.Namespace, *, machine: dict[str, Any], command: str) -> d
             seed_conversation(db, cid=f"history-{history}", turns=history, now=now)
             print(f"seeded {history} turns in {time.perf_counter() - started:.1f}s")
         seed_conversation(db, cid="warmup", turns=10, now=now)
-        settings = Settings(project_id=PROJECT)
+        settings = Settings(project_id=PROJECT, require_push_auth=False)
         started = time.perf_counter()
         generator = TimedGenerator(build_generator(settings))
         load_s = time.perf_counter() - started
@@ -705,7 +705,7 @@ def run(args: argparse.Namespace, *, machine: dict[str, Any], command: str) -> d
         "model_load_s": round(load_s, 2),
         "max_output_tokens": 200,
         "stream_interval_s": args.stream_interval,
-        "history_turns_in_context": Settings(project_id=PROJECT).history_turns,
+        "history_turns_in_context": Settings.model_fields["history_turns"].default,
         "history_lengths": list(HISTORY_LENGTHS),
         "warmup_turns": args.warmup,
         "elapsed_s": round(elapsed, 1),

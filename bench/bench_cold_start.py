@@ -49,6 +49,7 @@ def one_container_start(engine: str, image: str, *, timeout_s: float = 180) -> f
     started = time.monotonic()
     flags = ["--network=host", "--read-only", "--tmpfs", "/tmp"]
     env = [f"PORT={port}", "HOST=127.0.0.1", "GCLOUD_PROJECT=demo-bench"]
+    env.append("AURAOS_REQUIRE_PUSH_AUTH=false")
     env.append("FIRESTORE_EMULATOR_HOST=127.0.0.1:1")  # never contacted before a request
     subprocess.run(
         [engine, "run", "--detach", "--name", name, *flags, *(f"--env={e}" for e in env), image],
@@ -69,6 +70,7 @@ def one_start(*, timeout_s: float = 180) -> float:
         "PORT": str(port),
         "GCLOUD_PROJECT": "demo-bench",
         "FIRESTORE_EMULATOR_HOST": "127.0.0.1:1",  # never contacted before a request
+        "AURAOS_REQUIRE_PUSH_AUTH": "false",
     }
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     started = time.monotonic()

@@ -34,6 +34,8 @@ export FIRESTORE_EMULATOR_HOST="${FIRESTORE_EMULATOR_HOST:-127.0.0.1:8080}"
 export PUBSUB_EMULATOR_HOST="${PUBSUB_EMULATOR_HOST:-127.0.0.1:8085}"
 export FIREBASE_AUTH_EMULATOR_HOST="${FIREBASE_AUTH_EMULATOR_HOST:-127.0.0.1:9099}"
 export GCLOUD_PROJECT="${GCLOUD_PROJECT:-demo-auraos}"
+# The emulators' pushes carry no OIDC token: opt out of push auth, explicitly.
+export AURAOS_REQUIRE_PUSH_AUTH="${AURAOS_REQUIRE_PUSH_AUTH:-false}"
 # Its spans join the local trace file (emulators/env.sh), unless the caller chose otherwise.
 export AURAOS_TRACE_EXPORTER="${AURAOS_TRACE_EXPORTER:-file}"
 export AURAOS_TRACE_FILE="${AURAOS_TRACE_FILE:-$ROOT/.emulators/logs/traces.jsonl}"

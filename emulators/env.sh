@@ -110,6 +110,10 @@ auraos_session_reap() {
   kill -KILL $pids 2>/dev/null || true
 }
 
+# The emulators' Pub/Sub pushes carry no OIDC token: the local stack opts out of push auth,
+# which ai_service otherwise requires (ai_service/config.py).
+export AURAOS_REQUIRE_PUSH_AUTH="${AURAOS_REQUIRE_PUSH_AUTH:-false}"
+
 # Sourced in a developer's shell, this is all `npx firebase emulators:start` / `emulators:exec`
 # need: Java >= 21 and the SDK's emulators (above) and credentials the functions can load.
 auraos_emulator_adc_env

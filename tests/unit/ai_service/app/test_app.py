@@ -31,7 +31,8 @@ class UnusedGenerator:
 def client(monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
     # The Firestore client is created but never used by these requests.
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1")
-    app = create_app(Settings(project_id="demo-unit", ml_models=False), generator=UnusedGenerator())
+    settings = Settings(project_id="demo-unit", ml_models=False, require_push_auth=False)
+    app = create_app(settings, generator=UnusedGenerator())
     return app.test_client()
 
 

@@ -338,8 +338,17 @@ def test_verify_push_request_follows_the_settings(certs: CertServer, key: Key) -
     )
     with pytest.raises(PushUnauthenticated):
         verify_push_request(settings=configured, authorization_header=None, certs_url=url)
-    # Not configured: nothing to check, the push route carries on.
-    assert not verify_push_request(settings=_settings(), authorization_header=None)
+    # Explicitly opted out (the local stack): nothing to check, the push route carries on.
+    opted_out = _settings(require_push_auth=False)
+    assert not verify_push_request(settings=opted_out, authorization_header=None)
+
+
+def test_push_auth_is_required_unless_a_deployment_opts_out() -> None:
+    """Before: off by default, so a direct POST could answer another user's queued turn."""
+    with pytest.raises(ValueError, match="AURAOS_REQUIRE_PUSH_AUTH=false"):
+        _settings()
+    assert _settings(require_push_auth=False).require_push_auth is False
+    assert _settings(push_audience=AUDIENCE, push_service_account=PUSH_SA).require_push_auth
 
 
 @pytest.mark.parametrize(
