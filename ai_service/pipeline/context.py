@@ -18,6 +18,11 @@ from ..generation.tokens import count_message_tokens
 
 SUMMARY_MAX_CHARS = 600
 _SUMMARY_LINE_CHARS = 160
+# The stored running summary keeps two blocks of lines (blocks of up to 4 turns): stable_window
+# shows the block of lines before its window, which must stay whole until the next re-base while
+# the window's own lines accumulate. A cap in characters dropped those lines one turn at a time,
+# and every later prompt of the block missed the model's prompt cache.
+SUMMARY_KEEP_LINES = 8
 
 
 class ConversationContext(Frozen):
@@ -146,13 +151,12 @@ def _path_before(
 
 
 def extend_summary(summary: str | None, *, number: int, prompt: str, reply: str) -> str:
-    """A running, extractive summary: one numbered line per exchange, the oldest dropped past the
-    cap. The numbers let a prompt pick the lines of exactly the turns it needs."""
+    """A running, extractive summary: one numbered line per exchange, the last
+    `SUMMARY_KEEP_LINES` kept. The numbers let a prompt pick the lines of exactly the turns it
+    needs."""
     line = f"{number}. User: {' '.join(prompt.split())[:80]} | Aura: {' '.join(reply.split())[:70]}"
     lines = [*(summary or "").splitlines(), line[:_SUMMARY_LINE_CHARS]]
-    while lines and sum(len(x) + 1 for x in lines) > SUMMARY_MAX_CHARS:
-        lines.pop(0)
-    return "\n".join(lines)
+    return "\n".join(lines[-SUMMARY_KEEP_LINES:])
 
 
 def _line_number(line: str) -> int | None:

@@ -10,8 +10,8 @@ from pydantic import Field, StringConstraints, ValidationError, model_validator
 
 from .base import Document, Frozen
 
+# The characters and length of shared.models.ids.EventId (which also refuses __x__ ids).
 EVENT_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
-EventId = Annotated[str, StringConstraints(pattern=EVENT_ID_PATTERN)]
 EVENT_RETENTION_DAYS = 90
 
 

@@ -6,19 +6,40 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from .base import Document, Frozen
+from .ids import ClientId
 
+# In UTF-16 code units, as firestore.rules' String.size() and JS String.length count them: an
+# emoji (or any character outside the BMP) counts 2. The models, the callables and the rules
+# agree on this one unit.
 PROMPT_MAX_CHARS = 4000
 TITLE_MAX_CHARS = 120
-TURN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+TURN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # ClientId's characters (it also refuses __x__ ids)
 # The original thread of a conversation; an edited prompt starts a branch named by its turn id.
 MAIN_BRANCH = "main"
 
-Prompt = Annotated[str, StringConstraints(min_length=1, max_length=PROMPT_MAX_CHARS)]
-TurnId = Annotated[str, StringConstraints(pattern=TURN_ID_PATTERN)]
-ConversationId = Annotated[str, StringConstraints(pattern=TURN_ID_PATTERN)]
+
+def utf16_length(text: str) -> int:
+    """`text`'s length as JS String.length and the rules' size() count it (UTF-16 units)."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def _prompt_fits(prompt: str) -> str:
+    excess = utf16_length(prompt) - PROMPT_MAX_CHARS
+    if excess > 0:
+        unit = "characters" if excess > 1 else "character"
+        raise ValueError(
+            f"The message is {excess:,} {unit} too long; the limit is {PROMPT_MAX_CHARS:,} "
+            "(an emoji counts as 2). Shorten it and send it again."
+        )
+    return prompt
+
+
+Prompt = Annotated[str, StringConstraints(min_length=1), AfterValidator(_prompt_fits)]
+TurnId = ClientId
+ConversationId = ClientId
 
 
 class TurnState(StrEnum):

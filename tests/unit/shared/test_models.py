@@ -21,6 +21,7 @@ from shared.models.chat import (
     TurnStatus,
     can_transition,
     title_from_prompt,
+    utf16_length,
 )
 from shared.models.flags import FeatureFlags
 from shared.models.users import Consent, ProfileUpdate, Role, UserProfile
@@ -39,9 +40,25 @@ def test_turn_create_refuses_empty_or_oversize_prompts(prompt: str) -> None:
         TurnCreate(prompt=prompt)
 
 
-def test_turn_create_counts_characters_not_bytes() -> None:
-    emoji_prompt = "😀" * PROMPT_MAX_CHARS  # 4 bytes each in UTF-8
-    assert len(TurnCreate(prompt=emoji_prompt).prompt) == PROMPT_MAX_CHARS
+def test_turn_create_counts_utf16_units_like_the_rules() -> None:
+    """An emoji is 4 bytes in UTF-8, 1 code point and 2 UTF-16 units (the rules' size())."""
+    assert TurnCreate(prompt="😀" * (PROMPT_MAX_CHARS // 2)).prompt
+    assert TurnCreate(prompt="é" * PROMPT_MAX_CHARS).prompt  # one unit each
+    assert utf16_length("a😀é") == 4
+
+
+@pytest.mark.parametrize(
+    ("prompt", "excess"),
+    [
+        ("😀" * (PROMPT_MAX_CHARS // 2 + 1), "2 characters "),
+        ("x" * (PROMPT_MAX_CHARS + 1), "1 character "),
+    ],
+)
+def test_an_oversize_prompt_says_how_much_to_cut(prompt: str, excess: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        TurnCreate(prompt=prompt)
+    message = str(refused.value)
+    assert f"The message is {excess}too long; the limit is 4,000 (an emoji counts as 2)" in message
 
 
 @pytest.mark.parametrize("value", [123, None, ["a"], {"text": "a"}])

@@ -39,8 +39,32 @@ def test_summary_lines_are_numbered_and_capped() -> None:
     summary = _summary(40)
     lines = summary.splitlines()
     assert lines[-1] == "40. User: q40 | Aura: a40"
-    assert len(summary) <= 600
-    assert not summary.startswith("1. ")
+    assert [line.split(".")[0] for line in lines] == [str(n) for n in range(33, 41)]
+
+
+def test_full_length_summary_lines_keep_the_prefix_stable_within_a_block() -> None:
+    # Replies as long as a line holds: the summary lines before the window must not be dropped
+    # while the block's own lines accumulate (they were, past 600 characters).
+    long = "x" * 200
+    summary = None
+    prompts = []
+    for completed in range(1, 13):
+        summary = extend_summary(summary, number=completed, prompt=long, reply=long)
+        earlier, window = stable_window(
+            history=_history(max(1, completed - 3), completed),
+            summary=summary,
+            completed_turns=completed,
+            block=4,
+        )
+        prompts.append((earlier or "") + SEPARATOR + " ".join(m.content for m in window))
+    for completed in (6, 7, 8, 10, 11, 12):  # every turn but the re-bases (5 and 9)
+        assert prompts[completed - 1].startswith(prompts[completed - 2])
+    assert [line.split(".")[0] for line in prompts[11].split(SEPARATOR)[0].splitlines()] == [
+        "5",
+        "6",
+        "7",
+        "8",
+    ]
 
 
 def test_a_new_conversation_has_no_window() -> None:
