@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar, cast
@@ -154,6 +155,37 @@ def _spend_rate_limit(uid: str, function_name: str) -> None:
         raise
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def malformed_body(request: Request) -> Response | None:
+    """INVALID_ARGUMENT (400, as the SDK answers a bad request) for a JSON POST whose body is not
+    `{"data": ...}` in valid JSON and UTF-8; None when the SDK may go on.
+
+    The SDK parses the body before any of our code runs and answers INTERNAL when it cannot:
+    an empty, truncated or non-JSON body, invalid UTF-8, nesting deeper than the parser's
+    recursion limit, or a top-level string or number. Unpaired surrogates (`"\\ud800"`)
+    parse but no store can encode them, and NaN or Infinity are not JSON (no client SDK sends
+    them). Other methods and content types the SDK refuses itself.
+    """
+    if request.method != "POST" or request.mimetype != "application/json":
+        return None
+    try:
+        body = json.loads(request.get_data(cache=True), parse_constant=_refuse_constant)
+        usable = isinstance(body, dict) and set(body) == {"data"}
+        if usable:
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError, UnicodeError):
+        usable = False
+    if usable:
+        return None
+    log.info("malformed callable request", extra={"bytes": request.content_length})
+    message = 'The request must be a JSON object {"data": ...} in UTF-8.'
+    error = {"status": https_fn.FunctionsErrorCode.INVALID_ARGUMENT.name, "message": message}
+    return flask.make_response(flask.jsonify(error=error), 400)
+
+
 def callable_function(func: CallableHandler[R]) -> Callable[[Request], Response]:
     """`https_fn.on_call` with our boundary: the caller must be signed in (and pass App Check
     when enforced), hold an unrevoked token of a usable account (not disabled, deactivated,
@@ -176,6 +208,7 @@ def callable_function(func: CallableHandler[R]) -> Callable[[Request], Response]
     @functools.wraps(endpoint)  # carries __name__ and the __firebase_endpoint__ manifest entry
     def serve(request: Request) -> Response:
         firebase_app()
-        return endpoint(request)
+        refused = malformed_body(request)
+        return refused if refused is not None else endpoint(request)
 
     return serve

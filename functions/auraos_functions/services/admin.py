@@ -12,6 +12,7 @@ from google.cloud import firestore
 from shared import paths
 from shared.errors import InvalidInput, NotFound
 from shared.models.base import Frozen
+from shared.models.ids import Uid
 from shared.models.security import AuditAction
 from shared.models.users import Role
 
@@ -20,12 +21,12 @@ from .requests import parse_request
 
 
 class SetRoleRequest(Frozen):
-    uid: str
+    uid: Uid
     role: Role
 
 
 class SetActiveRequest(Frozen):
-    uid: str
+    uid: Uid
     active: bool
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
-from pydantic import Field, StringConstraints, ValidationError, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, ValidationError, model_validator
 
 from shared import paths
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import AnalyticsRecorded, Envelope, Topic
-from shared.models.analytics import EVENT_ID_PATTERN, EventType, validate_event_data
-from shared.models.base import Frozen
+from shared.models.analytics import EventType, validate_event_data
+from shared.models.base import Frozen, utc_now
+from shared.models.ids import DocumentName, EventId
 
 from ..publisher import publish
 from ..repositories import analytics as repository
@@ -26,14 +27,31 @@ MAX_BATCH = 100
 MAX_SUMMARY_DAYS = 92
 
 
+# What Firestore can store (0001-01-01..9999-12-31 UTC), less a day each side for any offset.
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def _storable_time(value: datetime) -> datetime:
+    """`value` (naive means UTC) when Firestore can store it as a timestamp."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        storable = _EARLIEST <= aware <= _LATEST
+    except OverflowError:  # comparing shifts by the offset, which can leave datetime's range
+        storable = False
+    if not storable:
+        raise ValueError("must be a time between 0001-01-02 and 9999-12-30 (UTC)")
+    return value
+
+
 class IncomingEvent(Frozen):
     """One event as a client sends it to `trackEvents` (validated per type, like the rules)."""
 
-    event_id: Annotated[str, StringConstraints(pattern=EVENT_ID_PATTERN)] | None = None
+    event_id: EventId | None = None
     type: EventType
     data: dict[str, Any] = Field(default_factory=dict)
     session_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    client_time: datetime
+    client_time: Annotated[datetime, AfterValidator(_storable_time)]
 
     @model_validator(mode="after")
     def _data_matches_type(self) -> IncomingEvent:
@@ -71,11 +89,25 @@ def _has_consent(
     return bool((profile.get("consent") or {}).get(kind))
 
 
+def _parse_event(raw: Any) -> IncomingEvent | str:
+    """The event, or why it is rejected."""
+    try:
+        return IncomingEvent.model_validate(raw if isinstance(raw, dict) else {})
+    except ValidationError as error:
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'event'}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}"
+            for e in error.errors()
+        )
+
+
 def track_events(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]:
     """Store a batch of the caller's events; one result per event, in order.
 
-    An event already stored under its id is reported `duplicate` (a client retry), not counted
-    again; an invalid one is `rejected` with the reason and does not stop the others.
+    Per item, never stopping half-way: every event is validated (including that Firestore can
+    store it) before the first write, so an invalid one is `rejected` with the reason and the
+    others are stored whatever its position. An event already stored under its id is reported
+    `duplicate` (a client retry), not counted again.
     """
     events = data.get("events") if isinstance(data, dict) else None
     if not isinstance(events, list) or not events:
@@ -84,16 +116,11 @@ def track_events(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]
         raise InvalidInput(f"At most {MAX_BATCH} events per call; got {len(events)}.")
     if not _has_consent(db, uid, "analytics"):
         raise Conflict("Analytics consent is off: no events are recorded.")
+    parsed = [_parse_event(raw) for raw in events]
     results: list[dict[str, Any]] = []
-    for index, raw in enumerate(events):
-        try:
-            event = IncomingEvent.model_validate(raw if isinstance(raw, dict) else {})
-        except ValidationError as error:
-            reason = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}"
-                for e in error.errors()
-            )
-            results.append({"index": index, "status": "rejected", "error": reason})
+    for index, event in enumerate(parsed):
+        if isinstance(event, str):
+            results.append({"index": index, "status": "rejected", "error": event})
             continue
         event_id = event.event_id or secrets.token_hex(12)
         document = {
@@ -124,6 +151,9 @@ class SummaryRequest(Frozen):
             raise ValueError("'to' is before 'from'")
         if (self.to_day - self.from_day).days >= MAX_SUMMARY_DAYS:
             raise ValueError(f"at most {MAX_SUMMARY_DAYS} days per summary")
+        # No day after tomorrow (UTC, anywhere on Earth) has data; 9999-12-31 has no next day.
+        if self.to_day > utc_now().date() + timedelta(days=1):
+            raise ValueError("'to' is in the future: days after tomorrow have no data")
         return self
 
 
@@ -162,7 +192,7 @@ def list_alerts(*, db: firestore.Client, data: Any) -> dict[str, Any]:
 
 
 class AcknowledgeRequest(Frozen):
-    alert_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    alert_id: DocumentName
 
 
 def acknowledge_alert(
