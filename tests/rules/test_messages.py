@@ -16,7 +16,8 @@ NEW = f"{MESSAGES}/t2"
 
 @pytest.fixture(autouse=True)
 def _active_account(db: Emulator) -> None:
-    db.seed(f"users/{ALICE}", profile(ALICE))  # writes need one (test_account_state: the rest)
+    for uid in (ALICE, BOB):  # writes need an active account (test_account_state: the rest)
+        db.seed(f"users/{uid}", profile(uid))
 
 
 def create_turn(db: Emulator, path: str, prompt: object) -> None:
