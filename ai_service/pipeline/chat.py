@@ -82,7 +82,9 @@ class PipelineSettings:
     lease: timedelta
     stream_interval_s: float
     history_turns: int
-    history_token_budget: int = 400
+    # Room for a whole window (up to 4 turns of 200-token replies): a window cut by the budget
+    # slides, and every prompt of the block misses the local model's prompt cache.
+    history_token_budget: int = 1200
     max_output_tokens: int = 200
 
 
