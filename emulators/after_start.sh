@@ -11,6 +11,12 @@ LOGS="$ROOT/.emulators/logs"
 mkdir -p "$LOGS"
 cd "$ROOT"
 
+# Clients of the emulators (firebase-tools exports these for exec; start mode needs them here).
+export FIRESTORE_EMULATOR_HOST="${FIRESTORE_EMULATOR_HOST:-127.0.0.1:8080}"
+export PUBSUB_EMULATOR_HOST="${PUBSUB_EMULATOR_HOST:-127.0.0.1:8085}"
+export FIREBASE_AUTH_EMULATOR_HOST="${FIREBASE_AUTH_EMULATOR_HOST:-127.0.0.1:9099}"
+export GCLOUD_PROJECT="${GCLOUD_PROJECT:-demo-auraos}"
+
 SEED=()
 [ "$MODE" = start ] && SEED=(--seed)
 bash "$ROOT/emulators/ai_service.sh" "${SEED[@]}"

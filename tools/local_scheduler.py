@@ -128,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="[scheduler] %(asctime)s %(message)s", datefmt="%H:%M:%S"
     )
+    missing = [
+        v for v in ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST") if not os.environ.get(v)
+    ]
+    if missing:  # never a real project: Cloud Scheduler does this job there
+        log.error("%s not set: the local scheduler only runs against the emulators", missing)
+        return 2
     jobs = [j for j in discover(_load_functions()) if not args.only or j.name in args.only]
     if not jobs:
         log.error("no scheduled functions found")

@@ -107,7 +107,22 @@ def caller_uid(request: https_fn.CallableRequest[Any]) -> str:
     uid: str | None = request.auth.uid
     if not uid:
         raise Unauthenticated("Sign in to call this function.")
+    if _sign_in_provider(request) == "anonymous":
+        raise PermissionDenied(ANONYMOUS_MESSAGE)
     return uid
+
+
+# Guest (anonymous) accounts skip before_user_created, so they get no profile, no consent and no
+# role: they may do nothing but sign in properly. The rules refuse their writes for the same
+# reason (no usable users/{uid}); here they get a message that says what to do.
+ANONYMOUS_MESSAGE = "Sign in with an e-mail address to use AuraOS; guest sessions can't chat."
+
+
+def _sign_in_provider(request: https_fn.CallableRequest[Any]) -> str | None:
+    token = request.auth.token if request.auth is not None else {}
+    firebase = token.get("firebase") if isinstance(token, dict) else None
+    provider = firebase.get("sign_in_provider") if isinstance(firebase, dict) else None
+    return provider if isinstance(provider, str) else None
 
 
 def require_admin(request: https_fn.CallableRequest[Any]) -> str:

@@ -70,3 +70,11 @@ def test_runs_come_one_period_apart_and_a_pause_skips_them(tmp_path: Path) -> No
     run([job], stop=stop, pause_file=pause)
     timer.join()
     assert len(fired) == 3  # every tick skipped while paused
+
+
+def test_it_refuses_to_run_outside_the_emulators(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tools.local_scheduler import main
+
+    monkeypatch.delenv("FIRESTORE_EMULATOR_HOST", raising=False)
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", "127.0.0.1:8085")
+    assert main(["--once"]) == 2
