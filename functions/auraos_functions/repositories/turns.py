@@ -24,6 +24,7 @@ from shared.models.chat import (
     TurnState,
     TurnStatus,
     title_from_prompt,
+    utf16_length,
 )
 from shared.models.users import AccountState, account_state
 
@@ -44,13 +45,18 @@ class QueueResult:
 
 
 def _invalid_prompt_error(data: dict[str, Any]) -> TurnError | None:
+    prompt = data.get("prompt")
     try:
-        TurnCreate.model_validate({"prompt": data.get("prompt")})
-    except ValidationError:
-        return TurnError(
-            code="invalid-prompt",
-            message=f"The message must be text of 1 to {PROMPT_MAX_CHARS} characters.",
+        TurnCreate.model_validate({"prompt": prompt})
+    except ValidationError as invalid:
+        # Say what to change: the model's own words for a prompt that is too long.
+        too_long = isinstance(prompt, str) and utf16_length(prompt) > PROMPT_MAX_CHARS
+        message = (
+            str(invalid.errors()[0]["ctx"]["error"])
+            if too_long
+            else f"The message must be text of 1 to {PROMPT_MAX_CHARS:,} characters."
         )
+        return TurnError(code="invalid-prompt", message=message)
     return None
 
 

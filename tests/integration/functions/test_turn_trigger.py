@@ -57,4 +57,20 @@ def test_an_invalid_turn_written_by_a_server_is_failed_readably(
     status = wait_for(lambda: _turn(db, user.uid, "c1", "bad").get("status"), what="the trigger")
     assert status["state"] == "ERROR"
     assert status["error"]["code"] == "invalid-prompt"
-    assert "1 to 4000 characters" in status["error"]["message"]
+    assert "1 to 4,000 characters" in status["error"]["message"]
+
+
+def test_a_too_long_turn_is_told_how_much_to_cut(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    user = new_user()
+    db.document(paths.turn(user.uid, "c1", "long")).set(
+        {"prompt": "😀" * 2000 + "ab", "createTime": firestore.SERVER_TIMESTAMP}
+    )
+
+    status = wait_for(lambda: _turn(db, user.uid, "c1", "long").get("status"), what="the trigger")
+    assert status["state"] == "ERROR"
+    assert status["error"]["message"] == (
+        "The message is 2 characters too long; the limit is 4,000 (an emoji counts as 2). "
+        "Shorten it and send it again."
+    )
