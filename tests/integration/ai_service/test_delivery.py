@@ -98,23 +98,39 @@ def test_two_workers_racing_on_one_turn_make_one_generation(
     assert _generations(db, user.uid) == 1
 
 
-@pytest.mark.usefixtures("background_sweeps_paused")
-def test_a_killed_worker_is_recovered_by_the_sweeper(
-    db: firestore.Client, new_user: Callable[..., SignedInUser]
-) -> None:
-    user = new_user()
-    _queued(db, user.uid, "crash", LONG_PROMPT)
+def _killed_mid_stream(db: firestore.Client, uid: str, turn_id: str) -> None:
+    """A worker with a 2 s lease claims the turn, starts streaming, and is SIGKILLed."""
+    _queued(db, uid, turn_id, LONG_PROMPT)
     doomed = start_worker(env={"AURAOS_TURN_LEASE_S": "2", "AURAOS_STREAM_MIN_INTERVAL_MS": "0"})
     try:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            pool.submit(doomed.push, _push_body(user.uid, "crash", message_id="m1"))
+            pool.submit(doomed.push, _push_body(uid, turn_id, message_id="m1"))
             wait_for(
-                lambda: _turn(db, user.uid, "crash").get("status", {}).get("state") == "STREAMING",
+                lambda: _turn(db, uid, turn_id).get("status", {}).get("state") == "STREAMING",
                 what="the doomed worker to start streaming",
             )
             doomed.kill()
     finally:
         doomed.kill()
+
+
+def _completed(db: firestore.Client, uid: str, turn_id: str, *, timeout_s: float) -> dict[str, Any]:
+    def completed() -> dict[str, Any] | None:
+        turn = _turn(db, uid, turn_id)
+        return turn if turn["status"]["state"] == "COMPLETED" else None
+
+    found: dict[str, Any] = wait_for(
+        completed, timeout_s=timeout_s, interval_s=1, what="the re-queued attempt to complete"
+    )
+    return found
+
+
+@pytest.mark.usefixtures("background_sweeps_paused")
+def test_a_killed_worker_is_recovered_by_the_sweeper(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    user = new_user()
+    _killed_mid_stream(db, user.uid, "crash")
     time.sleep(2.5)  # let the 2 s lease run out
 
     report = functions_chat.sweep_turns(
@@ -122,12 +138,7 @@ def test_a_killed_worker_is_recovered_by_the_sweeper(
     )
 
     assert report.requeued == 1
-
-    def completed() -> dict[str, Any] | None:
-        turn = _turn(db, user.uid, "crash")
-        return turn if turn["status"]["state"] == "COMPLETED" else None
-
-    turn = wait_for(completed, timeout_s=120, what="the re-queued attempt on the healthy worker")
+    turn = _completed(db, user.uid, "crash", timeout_s=120)
     assert turn["status"]["attempt"] == 2
     assert len(turn["response"]) > 20
 
@@ -138,25 +149,10 @@ def test_a_worker_killed_mid_stream_is_recovered_by_the_local_scheduler_alone(
     """No sweep by hand: on the local stack, as in production, the scheduled sweeper runs every
     minute, so a killed worker's turn completes within one lease plus one sweep (+ its reply)."""
     user = new_user()
-    _queued(db, user.uid, "orphan", LONG_PROMPT)
-    doomed = start_worker(env={"AURAOS_TURN_LEASE_S": "2", "AURAOS_STREAM_MIN_INTERVAL_MS": "0"})
-    try:
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            pool.submit(doomed.push, _push_body(user.uid, "orphan", message_id="m1"))
-            wait_for(
-                lambda: _turn(db, user.uid, "orphan").get("status", {}).get("state") == "STREAMING",
-                what="the doomed worker to start streaming",
-            )
-            doomed.kill()
-    finally:
-        doomed.kill()
-
-    def completed() -> dict[str, Any] | None:
-        turn = _turn(db, user.uid, "orphan")
-        return turn if turn["status"]["state"] == "COMPLETED" else None
+    _killed_mid_stream(db, user.uid, "orphan")
 
     # 2 s lease + a 60 s sweep period + the re-queued reply on the stack's worker.
-    turn = wait_for(completed, timeout_s=150, interval_s=1, what="the scheduled sweep's recovery")
+    turn = _completed(db, user.uid, "orphan", timeout_s=150)
     assert turn["status"]["attempt"] == 2
     assert len(turn["response"]) > 20
 

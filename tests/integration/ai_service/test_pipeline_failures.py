@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from google.cloud import firestore
 
@@ -43,27 +44,37 @@ class NoGenerator:
         return 0.0
 
 
-def test_an_unexpected_exception_ends_the_claimed_turn_with_a_readable_error(
-    db: firestore.Client, new_user: Callable[..., SignedInUser]
-) -> None:
-    user = new_user()
-    ref = db.document(paths.turn(user.uid, "c1", "t-defect"))
+def _queued_turn(db: firestore.Client, uid: str, turn_id: str, prompt: str) -> Any:
+    ref = db.document(paths.turn(uid, "c1", turn_id))
     ref.set(
         {
-            "prompt": "hello",
+            "prompt": prompt,
             "createTime": firestore.SERVER_TIMESTAMP,
             "status": {"state": "QUEUED", "attempt": 1},
         }
     )
-    pipeline = ChatPipeline(
+    return ref
+
+
+def _pipeline(db: firestore.Client, analyzer: Any) -> ChatPipeline:
+    """The pipeline as create_app builds it, in this process, with a generator never reached."""
+    return ChatPipeline(
         db=db,
-        analyzer=BrokenAnalyzer(),
+        analyzer=analyzer,
         generator=NoGenerator(),
         settings=PipelineSettings(
             lease=timedelta(seconds=60), stream_interval_s=0.1, history_turns=4
         ),
         clock=utc_now,
     )
+
+
+def test_an_unexpected_exception_ends_the_claimed_turn_with_a_readable_error(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    user = new_user()
+    ref = _queued_turn(db, user.uid, "t-defect", "hello")
+    pipeline = _pipeline(db, BrokenAnalyzer())
     message = ChatRequested(uid=user.uid, conversation_id="c1", turn_id="t-defect", attempt=1)
 
     outcome = pipeline.run(message=message, event_id="evt-1")
@@ -96,23 +107,8 @@ def test_a_conversation_deleted_mid_turn_is_not_recreated(
     user = new_user()
     conversation = db.document(paths.conversation(user.uid, "c1"))
     conversation.set({"createdAt": utc_now(), "title": "to be deleted"})
-    turn = db.document(paths.turn(user.uid, "c1", "t-orphan"))
-    turn.set(
-        {
-            "prompt": "what is 2 + 2",
-            "createTime": firestore.SERVER_TIMESTAMP,
-            "status": {"state": "QUEUED", "attempt": 1},
-        }
-    )
-    pipeline = ChatPipeline(
-        db=db,
-        analyzer=BaselineAnalyzer(),
-        generator=NoGenerator(),
-        settings=PipelineSettings(
-            lease=timedelta(seconds=60), stream_interval_s=0.1, history_turns=4
-        ),
-        clock=utc_now,
-    )
+    turn = _queued_turn(db, user.uid, "t-orphan", "what is 2 + 2")
+    pipeline = _pipeline(db, BaselineAnalyzer())
     conversation.delete()  # the owner deletes it while the turn is on its way
 
     message = ChatRequested(uid=user.uid, conversation_id="c1", turn_id="t-orphan", attempt=1)
