@@ -144,28 +144,20 @@ def _branch_of(
     return turn
 
 
-def _failed(status: TurnStatus, error: TurnError, now: datetime) -> dict[str, Any]:
-    failed = status.model_copy(
-        update={
-            "state": TurnState.ERROR,
-            "error": error,
-            "complete_time": now,
-            "lease_expires_at": None,
-        }
+def _ended(status: TurnStatus, now: datetime, *, state: TurnState, **fields: Any) -> dict[str, Any]:
+    """`status` ended as `state` at `now`, its lease released, with `fields` (error, stopped_at)."""
+    ended = status.model_copy(
+        update={"state": state, "complete_time": now, "lease_expires_at": None, **fields}
     )
-    return failed.to_document()
+    return ended.to_document()
+
+
+def _failed(status: TurnStatus, error: TurnError, now: datetime) -> dict[str, Any]:
+    return _ended(status, now, state=TurnState.ERROR, error=error)
 
 
 def _stopped(status: TurnStatus, now: datetime) -> dict[str, Any]:
-    stopped = status.model_copy(
-        update={
-            "state": TurnState.STOPPED,
-            "stopped_at": now,
-            "complete_time": now,
-            "lease_expires_at": None,
-        }
-    )
-    return stopped.to_document()
+    return _ended(status, now, state=TurnState.STOPPED, stopped_at=now)
 
 
 def _spend_chat_token(
