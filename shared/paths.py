@@ -19,6 +19,14 @@ RATE_LIMITS = "rate_limits"
 CONFIG = "config"
 PROCESSED_EVENTS = "processed_events"
 DELETION_JOBS = "deletion_jobs"
+REMINDERS = "reminders"
+TASKS = "tasks"
+NOTES = "notes"
+EVENTS = "events"
+NOTIFICATIONS = "notifications"
+DEVICES = "devices"
+# The user's own data that the assistant's tools act on; export and deletion cover each.
+ASSISTANT_COLLECTIONS = (REMINDERS, TASKS, NOTES, EVENTS, NOTIFICATIONS, DEVICES)
 
 FLAGS_DOC = f"{CONFIG}/flags"
 
@@ -45,6 +53,43 @@ def messages(uid: str, cid: str) -> str:
 
 def turn(uid: str, cid: str, turn_id: str) -> str:
     return f"{messages(uid, cid)}/{turn_id}"
+
+
+def user_item(uid: str, collection: str, item_id: str) -> str:
+    """A document of one of the user's ASSISTANT_COLLECTIONS."""
+    if collection not in ASSISTANT_COLLECTIONS:
+        raise ValueError(f"not an assistant collection: {collection!r}")
+    return f"{user(uid)}/{collection}/{item_id}"
+
+
+def reminder(uid: str, reminder_id: str) -> str:
+    return user_item(uid, REMINDERS, reminder_id)
+
+
+def task(uid: str, task_id: str) -> str:
+    return user_item(uid, TASKS, task_id)
+
+
+def note(uid: str, note_id: str) -> str:
+    return user_item(uid, NOTES, note_id)
+
+
+def event(uid: str, event_id: str) -> str:
+    return user_item(uid, EVENTS, event_id)
+
+
+def notification(uid: str, notification_id: str) -> str:
+    return user_item(uid, NOTIFICATIONS, notification_id)
+
+
+def device(uid: str, token_id: str) -> str:
+    return user_item(uid, DEVICES, token_id)
+
+
+def tool_item_id(turn_path: str, call: int) -> str:
+    """The id of what call number `call` of a turn creates: the same for every delivery and
+    attempt of that turn, so a redelivered turn writes one reminder, not two."""
+    return hashlib.sha256(f"{turn_path}#{call}".encode()).hexdigest()[:20]
 
 
 def daily_stats(uid: str, day: str) -> str:

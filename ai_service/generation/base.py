@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import Field
 
@@ -23,14 +23,52 @@ class ChatMessage(Frozen):
     content: str
 
 
+class ToolSpec(Frozen):
+    """A tool the model may call: its name, what it does, and its input as JSON Schema."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
 class GenerationRequest(Frozen):
-    """What every provider receives; `model` None means the provider's default."""
+    """What every provider receives; `model` None means the provider's default.
+
+    `tools` are offered to providers that support function calling (the local model ignores
+    them: its turns act through the NLU path instead).
+    """
 
     system: str
     messages: tuple[ChatMessage, ...]
     model: str | None = None
     max_tokens: int = Field(default=256, gt=0, le=4096)
     temperature: float = Field(default=0.3, ge=0.0, le=2.0)
+    tools: tuple[ToolSpec, ...] = ()
+
+
+class ToolInvocation(Frozen):
+    """One call the model asked for; `call_id` is the provider's id, echoed with the result."""
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+class ToolResult(Frozen):
+    """What a tool answered, as the model reads it (`content` is JSON text)."""
+
+    call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+
+
+ToolRunner = Callable[[ToolInvocation], ToolResult]
+"""Runs one tool call for the turn (validates, executes idempotently, records it); never raises
+for a bad call: a tool's failure comes back as a result with `is_error`, for the model to read."""
+
+MAX_TOOL_ROUNDS = 4
+"""Model calls that may ask for tools in one turn; the round after the last one gets no tools."""
 
 
 class GenerationResult(Frozen):
@@ -62,4 +100,11 @@ class Provider(Protocol):
 
     def default_model(self) -> str: ...
 
-    def generate(self, request: GenerationRequest, on_delta: OnDelta) -> GenerationResult: ...
+    def generate(
+        self, request: GenerationRequest, on_delta: OnDelta, *, run_tool: ToolRunner | None = None
+    ) -> GenerationResult:
+        """Stream one reply. With `request.tools` and `run_tool`, a provider that supports function
+        calling runs the loop itself: each tool call the model makes goes to `run_tool`, its
+        result goes back to the model, at most MAX_TOOL_ROUNDS rounds; the result's text is
+        everything streamed, its usage the sum over all rounds."""
+        ...

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from .assistant import PendingAction, ToolCall
 from .base import Document, Frozen
 from .ids import ClientId
 
@@ -197,6 +198,7 @@ class ChatTurn(Document):
     sentiment: Sentiment | None = None
     status: TurnStatus | None = None
     usage: Usage | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class ConversationSettings(Frozen):
@@ -225,6 +227,8 @@ class Conversation(Document):
     # How many branches edits have started; 0 keeps the one-thread history and its summary.
     branches: int = Field(default=0, ge=0)
     usage: ConversationUsage = Field(default_factory=ConversationUsage)
+    # A tool call waiting for the user's answer (a missing detail or a yes/no).
+    pending_action: PendingAction | None = None
     settings: ConversationSettings = Field(default_factory=ConversationSettings)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
+from .assistant import DEFAULT_TIME_ZONE, TimeZoneName
 from .base import Document, Frozen
 
 DISPLAY_NAME_MAX = 80
@@ -59,6 +60,8 @@ class UserProfile(Document):
     role: Role = Role.USER
     consent: Consent = Field(default_factory=Consent)
     deletion: DeletionState | None = None
+    # Where "at 6pm" is meant; the PWA sends Intl.DateTimeFormat().resolvedOptions().timeZone.
+    time_zone: TimeZoneName = DEFAULT_TIME_ZONE
 
 
 # The profile fields the server owns and the rules read (`resource.data.get(...)`).
@@ -95,6 +98,7 @@ class ProfileUpdate(Frozen):
 
     display_name: DisplayName | None = None
     avatar_url: AvatarUrl | None = None
+    time_zone: TimeZoneName | None = None
 
 
 class UserSession(Document):
