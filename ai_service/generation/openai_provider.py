@@ -1,26 +1,69 @@
-"""OpenAI through the official SDK: streaming Chat Completions with usage in the last chunk."""
+"""OpenAI through the official SDK: streaming Chat Completions with usage in the last chunk.
+
+With tools and a runner, one reply may take several completions: each that ends in tool calls
+gets the tools' results appended (an assistant message with `tool_calls`, one `tool` message per
+call) and is asked again, at most MAX_TOOL_ROUNDS times; the round after the last one has
+`tool_choice: none`.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import openai
 from openai.types.chat import (
     ChatCompletionAssistantMessageParam,
+    ChatCompletionFunctionToolParam,
+    ChatCompletionMessageFunctionToolCallParam,
     ChatCompletionMessageParam,
     ChatCompletionSystemMessageParam,
+    ChatCompletionToolMessageParam,
     ChatCompletionUserMessageParam,
 )
 
-from .base import GenerationRequest, GenerationResult, OnDelta, ProviderError, Role
+from .base import (
+    MAX_TOOL_ROUNDS,
+    GenerationRequest,
+    GenerationResult,
+    OnDelta,
+    ProviderError,
+    Role,
+    ToolInvocation,
+    ToolResult,
+    ToolRunner,
+    ToolSpec,
+)
 from .provider_config import is_transient_status
-from .tokens import streamed_result
+from .tokens import count_request_tokens, count_tokens
 
 log = logging.getLogger(__name__)
 
 # Reasoning families reject `temperature` and spend completion tokens on hidden reasoning, so
 # they get the lowest common reasoning effort instead (a chat reply is short).
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5", "gpt-6")
+
+
+@dataclass
+class _Call:
+    """One tool call as it streamed in: its arguments are the model's raw JSON text."""
+
+    call_id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass
+class _Round:
+    """What one streamed completion produced."""
+
+    model: str
+    pieces: list[str] = field(default_factory=list)
+    calls: dict[int, _Call] = field(default_factory=dict)
+    usage: tuple[int, int] | None = None
+    finish_reason: str | None = None
 
 
 class OpenAIProvider:
@@ -46,56 +89,96 @@ class OpenAIProvider:
     def default_model(self) -> str:
         return self._model
 
-    def generate(self, request: GenerationRequest, on_delta: OnDelta) -> GenerationResult:
+    def generate(
+        self, request: GenerationRequest, on_delta: OnDelta, *, run_tool: ToolRunner | None = None
+    ) -> GenerationResult:
         model = request.model or self._model
         try:
-            return self._stream(request, model, on_delta)
+            return self._converse(request, model, on_delta, run_tool)
         except openai.OpenAIError as error:
             raise self._map_error(error) from error
 
-    def _stream(
-        self, request: GenerationRequest, model: str, on_delta: OnDelta
+    def _converse(
+        self,
+        request: GenerationRequest,
+        model: str,
+        on_delta: OnDelta,
+        run_tool: ToolRunner | None,
     ) -> GenerationResult:
+        """Completions until one ends without tool calls (or the round bound, or a cancel)."""
+        tools = [_tool(spec) for spec in request.tools] if run_tool is not None else []
+        messages = _messages(request)
+        rounds: list[_Round] = []
+        for number in range(1, MAX_TOOL_ROUNDS + 2):
+            may_call = number <= MAX_TOOL_ROUNDS
+            turn = self._stream(
+                request, model, messages=messages, tools=tools, may_call=may_call, on_delta=on_delta
+            )
+            rounds.append(turn)
+            # A cancelled round's calls are not run: the caller asked to stop.
+            if (
+                run_tool is None
+                or not may_call
+                or not turn.calls
+                or turn.finish_reason == "cancelled"
+            ):
+                break
+            calls = [turn.calls[index] for index in sorted(turn.calls)]
+            messages.append(_assistant_calls(turn, calls))
+            messages.extend(_tool_message(_run(call, run_tool)) for call in calls)
+        return _result(request, rounds, provider=self.name)
+
+    def _stream(
+        self,
+        request: GenerationRequest,
+        model: str,
+        *,
+        messages: list[ChatCompletionMessageParam],
+        tools: list[ChatCompletionFunctionToolParam],
+        may_call: bool,
+        on_delta: OnDelta,
+    ) -> _Round:
         reasoning = model.startswith(_REASONING_PREFIXES)
+        choice: Literal["auto", "none"] = "auto" if may_call else "none"
         stream = self._client.chat.completions.create(
             model=model,
-            messages=_messages(request),
+            messages=messages,
             max_completion_tokens=request.max_tokens,
             stream=True,
             stream_options={"include_usage": True},
             temperature=openai.omit if reasoning else request.temperature,
             reasoning_effort="low" if reasoning else openai.omit,
+            # The tools stay listed after the last round: the history refers to them.
+            tools=tools or openai.omit,
+            tool_choice=choice if tools else openai.omit,
         )
-        pieces: list[str] = []
-        answered_model = model
-        finish_reason: str | None = None
-        usage: tuple[int, int] | None = None
+        turn = _Round(model=model)
         with stream:
             for chunk in stream:
-                answered_model = chunk.model or answered_model
+                turn.model = chunk.model or turn.model
                 if chunk.usage is not None:
-                    usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                piece = "".join(c.delta.content or "" for c in chunk.choices if c.index == 0)
-                finish_reason = next(
-                    (c.finish_reason for c in chunk.choices if c.finish_reason), finish_reason
+                    turn.usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                first = [c for c in chunk.choices if c.index == 0]
+                turn.finish_reason = next(
+                    (c.finish_reason for c in first if c.finish_reason), turn.finish_reason
                 )
+                for delta in (c.delta for c in first):
+                    for part in delta.tool_calls or ():
+                        call = turn.calls.setdefault(part.index, _Call())
+                        call.call_id = part.id or call.call_id
+                        if part.function is not None:
+                            call.name += part.function.name or ""
+                            call.arguments += part.function.arguments or ""
+                piece = "".join(c.delta.content or "" for c in first)
                 if not piece:
                     continue
-                pieces.append(piece)
+                turn.pieces.append(piece)
                 if not on_delta(piece):
                     # Leaving the `with` closes the HTTP response, which stops the server
                     # generating (and billing) the rest of the reply.
-                    finish_reason = "cancelled"
+                    turn.finish_reason = "cancelled"
                     break
-        return streamed_result(
-            request=request,
-            text="".join(pieces),
-            provider=self.name,
-            model=answered_model,
-            input_tokens=usage[0] if usage else None,
-            output_tokens=usage[1] if usage else None,
-            finish_reason=finish_reason,
-        )
+        return turn
 
     def _map_error(self, error: openai.OpenAIError) -> ProviderError:
         retryable: bool
@@ -118,6 +201,89 @@ class OpenAIProvider:
             provider=self.name,
             retryable=retryable,
         )
+
+
+def _result(request: GenerationRequest, rounds: list[_Round], *, provider: str) -> GenerationResult:
+    """The reply over all rounds: its text, the last model and finish, usage summed (a round
+    cancelled before its final usage chunk is estimated)."""
+    input_tokens = output_tokens = 0
+    for turn in rounds:
+        if turn.usage is not None:
+            input_tokens += turn.usage[0]
+            output_tokens += turn.usage[1]
+        else:
+            input_tokens += count_request_tokens(request)
+            output_tokens += count_tokens("".join(turn.pieces))
+    return GenerationResult(
+        text="".join(piece for turn in rounds for piece in turn.pieces),
+        provider=provider,
+        model=rounds[-1].model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        finish_reason=rounds[-1].finish_reason,
+    )
+
+
+def _run(call: _Call, run_tool: ToolRunner) -> ToolResult:
+    """The runner's result, or an error for the model when its arguments are not a JSON object."""
+    try:
+        arguments: Any = json.loads(call.arguments or "{}")
+    except ValueError:
+        arguments = None
+    if not isinstance(arguments, dict):
+        log.info("model sent malformed tool arguments", extra={"tool": call.name})
+        error = "the arguments were not a JSON object; call the tool again with valid JSON"
+        return ToolResult(
+            call_id=call.call_id,
+            name=call.name,
+            content=json.dumps({"error": error}),
+            is_error=True,
+        )
+    return run_tool(ToolInvocation(call_id=call.call_id, name=call.name, arguments=arguments))
+
+
+def _tool(spec: ToolSpec) -> ChatCompletionFunctionToolParam:
+    # Not `strict`: strict mode wants every property required, and pydantic's optional fields
+    # (with defaults) are not.
+    return ChatCompletionFunctionToolParam(
+        type="function",
+        function={
+            "name": spec.name,
+            "description": spec.description,
+            "parameters": spec.parameters,
+        },
+    )
+
+
+def _assistant_calls(turn: _Round, calls: list[_Call]) -> ChatCompletionAssistantMessageParam:
+    return ChatCompletionAssistantMessageParam(
+        role="assistant",
+        content="".join(turn.pieces) or None,
+        tool_calls=[
+            ChatCompletionMessageFunctionToolCallParam(
+                id=call.call_id,
+                type="function",
+                function={"name": call.name, "arguments": call.arguments},
+            )
+            for call in calls
+        ],
+    )
+
+
+def _tool_message(result: ToolResult) -> ChatCompletionToolMessageParam:
+    """Chat Completions has no error flag: an error result says so in an `error` key."""
+    content = _error_content(result.content) if result.is_error else result.content
+    return ChatCompletionToolMessageParam(role="tool", tool_call_id=result.call_id, content=content)
+
+
+def _error_content(content: str) -> str:
+    try:
+        value: Any = json.loads(content)
+    except ValueError:
+        value = content
+    if isinstance(value, dict) and "error" in value:
+        return content
+    return json.dumps({"error": value})
 
 
 def _messages(request: GenerationRequest) -> list[ChatCompletionMessageParam]:

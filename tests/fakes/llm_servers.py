@@ -3,6 +3,11 @@
 Each server runs a stdlib ThreadingHTTPServer on 127.0.0.1 (port 0) in a daemon thread, so the
 real SDKs make real HTTP requests against it. Tests script what it answers, one `Reply` per
 request (the last one repeats), and read back every request it received.
+
+Function calling: a `Reply` with `tool_calls` answers a request that offers tools (and does not
+forbid calling them) with those calls, after its text, streamed in the provider's own format;
+`RESULT` in a reply's text stands for the last tool result the request carries, so a scripted
+follow-up shows that the result reached the model. Requests without tools get text as before.
 """
 
 from __future__ import annotations
@@ -22,10 +27,34 @@ from ai_service.generation.base import Provider
 
 Kind = Literal["openai", "anthropic", "vertex"]
 
+SIGNATURE = "ZmFrZS10aG91Z2h0LXNpZ25hdHVyZQ=="  # base64 of the signature the fake Gemini signs with
 VERTEX_PATH = re.compile(
     r"^/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
     r"/publishers/google/models/(?P<model>[^/:]+):(?P<method>streamGenerateContent|generateContent)$"
 )
+
+
+RESULT = "{result}"
+"""In a reply's text: the content of the last tool result the request carries."""
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A function call the fake model makes."""
+
+    name: str
+    arguments: dict[str, Any] | str = field(default_factory=dict)  # str: sent as is (malformed)
+    call_id: str | None = None  # default: one the server makes up (none for Vertex, as Gemini)
+
+
+@dataclass(frozen=True)
+class SentToolResult:
+    """A tool result as a request carried it back to the model, whatever the wire format."""
+
+    call_id: str | None
+    name: str | None  # Gemini's function responses carry the name; the others the id only
+    content: str  # the result as text (Gemini's response object as JSON)
+    is_error: bool | None  # Anthropic's flag; None where the format has none
 
 
 @dataclass(frozen=True)
@@ -42,6 +71,8 @@ class Reply:
     output_tokens: int = 9
     model: str | None = None  # the model the server says answered; default: the one asked for
     fail_after: int | None = None  # stream this many deltas, then an in-stream error event
+    tool_calls: tuple[ToolCall, ...] = ()  # made after the text when the request offers tools
+    obey_tool_choice: bool = True  # False: calls tools even when the request forbids it
 
     @classmethod
     def break_after(cls, pieces: int, *, text: str = "partial reply that breaks") -> Self:
@@ -56,17 +87,30 @@ class Reply:
     def hang(cls, seconds: float) -> Self:
         return cls(delay_s=seconds)
 
-    def pieces(self) -> list[str]:
-        """The text split into `chunks` nearly equal, non-empty deltas (fewer for short text)."""
-        count = max(1, min(self.chunks, len(self.text)))
-        size, extra = divmod(len(self.text), count)
-        out: list[str] = []
-        start = 0
-        for index in range(count):
-            end = start + size + (1 if index < extra else 0)
-            out.append(self.text[start:end])
-            start = end
-        return out
+    def pieces(self, result: str | None = None) -> list[str]:
+        """The text (RESULT replaced by `result`) split into `chunks` nearly equal, non-empty
+        deltas (fewer for short text; none for empty text)."""
+        return _split(self.text.replace(RESULT, result or ""), self.chunks)
+
+    def calls_for(self, request: RecordedRequest) -> tuple[ToolCall, ...]:
+        """The tool calls this reply makes to `request`: none unless it offers tools."""
+        if not request.offered_tools():
+            return ()
+        if request.tool_choice_none() and self.obey_tool_choice:
+            return ()
+        return self.tool_calls
+
+
+def _split(text: str, chunks: int) -> list[str]:
+    count = max(1, min(chunks, len(text)))
+    size, extra = divmod(len(text), count)
+    out: list[str] = []
+    start = 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        out.append(text[start:end])
+        start = end
+    return [piece for piece in out if piece]
 
 
 @dataclass(frozen=True)
@@ -76,6 +120,87 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-cased names
     body: Any
+    kind: Kind = "openai"
+
+    def _body(self) -> dict[str, Any]:
+        return self.body if isinstance(self.body, dict) else {}
+
+    def offered_tools(self) -> list[str]:
+        """Names of the functions the request offers the model."""
+        body = self._body()
+        if self.kind == "openai":
+            return [t["function"]["name"] for t in body.get("tools") or ()]
+        if self.kind == "anthropic":
+            return [t["name"] for t in body.get("tools") or ()]
+        return [
+            d["name"] for t in body.get("tools") or () for d in t.get("functionDeclarations") or ()
+        ]
+
+    def tool_choice_none(self) -> bool:
+        """Whether the request forbids calling the tools it lists."""
+        body = self._body()
+        if self.kind == "openai":
+            return body.get("tool_choice") == "none"
+        if self.kind == "anthropic":
+            return (body.get("tool_choice") or {}).get("type") == "none"
+        config = (body.get("toolConfig") or {}).get("functionCallingConfig") or {}
+        return str(config.get("mode", "")).upper() == "NONE"
+
+    def tool_results(self) -> list[SentToolResult]:
+        """The tool results the request carries back to the model, in order."""
+        body = self._body()
+        if self.kind == "openai":
+            return [
+                SentToolResult(m.get("tool_call_id"), None, _text_of(m.get("content")), None)
+                for m in body.get("messages") or ()
+                if m.get("role") == "tool"
+            ]
+        if self.kind == "anthropic":
+            return [
+                SentToolResult(
+                    b.get("tool_use_id"),
+                    None,
+                    _text_of(b.get("content")),
+                    bool(b.get("is_error", False)),
+                )
+                for m in body.get("messages") or ()
+                if isinstance(m.get("content"), list)
+                for b in m["content"]
+                if b.get("type") == "tool_result"
+            ]
+        return [
+            SentToolResult(
+                p["functionResponse"].get("id"),
+                p["functionResponse"].get("name"),
+                json.dumps(p["functionResponse"].get("response")),
+                None,
+            )
+            for c in body.get("contents") or ()
+            for p in c.get("parts") or ()
+            if "functionResponse" in p
+        ]
+
+
+def _text_of(content: Any) -> str:
+    """A message content as text: a string, or the text of its text blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            str(b.get("text", ""))
+            for b in content
+            if isinstance(b, dict) and b.get("type") == "text"
+        )
+    return ""
+
+
+def _arguments_text(call: ToolCall) -> str:
+    return call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments)
+
+
+def _last_result(request: RecordedRequest) -> str | None:
+    results = request.tool_results()
+    return results[-1].content if results else None
 
 
 @dataclass
@@ -194,6 +319,7 @@ def _make_handler(kind: Kind, state: _State) -> type[BaseHTTPRequestHandler]:
                 query=parse_qs(split.query),
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
+                kind=kind,
             )
             with state.lock:
                 state.requests.append(recorded)
@@ -292,9 +418,29 @@ def _openai(handler: BaseHTTPRequestHandler, request: RecordedRequest, reply: Re
         "total_tokens": reply.input_tokens + reply.output_tokens,
     }
     base = {"id": "chatcmpl-fake", "created": int(time.time()), "model": model}
+    number = len(request.tool_results())  # distinct call ids across the rounds of one reply
+    calls = [
+        (call.call_id or f"call_{number}_{index}", call)
+        for index, call in enumerate(reply.calls_for(request))
+    ]
+    finish = "tool_calls" if calls else "stop"
+    pieces = reply.pieces(_last_result(request))
     if not body.get("stream"):
-        message = {"role": "assistant", "content": reply.text, "refusal": None}
-        choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": "".join(pieces) or None,
+            "refusal": None,
+        }
+        if calls:
+            message["tool_calls"] = [
+                {
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": _arguments_text(call)},
+                }
+                for call_id, call in calls
+            ]
+        choice = {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
         _send_json(
             handler, 200, {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
         )
@@ -307,13 +453,28 @@ def _openai(handler: BaseHTTPRequestHandler, request: RecordedRequest, reply: Re
 
     def events() -> Iterator[bytes]:
         yield chunk({"role": "assistant", "content": ""}, None)
-        for index, piece in enumerate(reply.pieces()):
+        for index, piece in enumerate(pieces):
             if index == reply.fail_after:
                 error = {"message": "The server had an error", "type": "server_error"}
                 yield _sse({"error": error})
                 return
             yield chunk({"content": piece}, None)
-        yield chunk({}, "stop")
+        for index, (call_id, call) in enumerate(calls):
+            # As the API streams them: id and name first, then the arguments in pieces.
+            head = {"name": call.name, "arguments": ""}
+            yield chunk(
+                {
+                    "tool_calls": [
+                        {"index": index, "id": call_id, "type": "function", "function": head}
+                    ]
+                },
+                None,
+            )
+            for part in _split(_arguments_text(call), 3):
+                yield chunk(
+                    {"tool_calls": [{"index": index, "function": {"arguments": part}}]}, None
+                )
+        yield chunk({}, finish)
         if include_usage:
             yield _sse({**base, "object": "chat.completion.chunk", "choices": [], "usage": usage})
         yield _sse("[DONE]")
@@ -361,41 +522,79 @@ def _anthropic(handler: BaseHTTPRequestHandler, request: RecordedRequest, reply:
         "stop_sequence": None,
         "usage": {"input_tokens": reply.input_tokens, "output_tokens": 1},
     }
+    number = len(request.tool_results())
+    calls = [
+        (call.call_id or f"toolu_{number}_{index}", call)
+        for index, call in enumerate(reply.calls_for(request))
+    ]
+    stop_reason = "tool_use" if calls else "end_turn"
+    pieces = reply.pieces(_last_result(request))
     if not body.get("stream"):
+        content: list[dict[str, Any]] = (
+            [{"type": "text", "text": "".join(pieces)}] if pieces else []
+        )
+        content += [
+            {"type": "tool_use", "id": call_id, "name": call.name, "input": call.arguments}
+            for call_id, call in calls
+        ]
         final = {
             **message,
-            "content": [{"type": "text", "text": reply.text}],
-            "stop_reason": "end_turn",
+            "content": content,
+            "stop_reason": stop_reason,
             "usage": {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens},
         }
         _send_json(handler, 200, final)
         return
 
-    def events() -> Iterator[bytes]:
-        yield _sse({"type": "message_start", "message": message}, "message_start")
+    def block(index: int, start: dict[str, Any], deltas: list[dict[str, Any]]) -> Iterator[bytes]:
         yield _sse(
-            {
-                "type": "content_block_start",
-                "index": 0,
-                "content_block": {"type": "text", "text": ""},
-            },
+            {"type": "content_block_start", "index": index, "content_block": start},
             "content_block_start",
         )
-        yield _sse({"type": "ping"}, "ping")
-        for index, piece in enumerate(reply.pieces()):
-            if index == reply.fail_after:
-                error = {"type": "overloaded_error", "message": "Overloaded"}
-                yield _sse({"type": "error", "error": error}, "error")
-                return
-            delta = {"type": "text_delta", "text": piece}
+        for delta in deltas:
             yield _sse(
-                {"type": "content_block_delta", "index": 0, "delta": delta}, "content_block_delta"
+                {"type": "content_block_delta", "index": index, "delta": delta},
+                "content_block_delta",
             )
-        yield _sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+        yield _sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+
+    def events() -> Iterator[bytes]:
+        yield _sse({"type": "message_start", "message": message}, "message_start")
+        index = 0
+        if pieces or not calls:
+            yield _sse(
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "text", "text": ""},
+                },
+                "content_block_start",
+            )
+            yield _sse({"type": "ping"}, "ping")
+            for number, piece in enumerate(pieces):
+                if number == reply.fail_after:
+                    error = {"type": "overloaded_error", "message": "Overloaded"}
+                    yield _sse({"type": "error", "error": error}, "error")
+                    return
+                delta = {"type": "text_delta", "text": piece}
+                yield _sse(
+                    {"type": "content_block_delta", "index": 0, "delta": delta},
+                    "content_block_delta",
+                )
+            yield _sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+            index = 1
+        for call_id, call in calls:
+            # As the API streams a tool_use block: empty input, then its JSON in pieces.
+            start = {"type": "tool_use", "id": call_id, "name": call.name, "input": {}}
+            parts = ["", *_split(_arguments_text(call), 3)]
+            yield from block(
+                index, start, [{"type": "input_json_delta", "partial_json": p} for p in parts]
+            )
+            index += 1
         yield _sse(
             {
                 "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "delta": {"stop_reason": stop_reason, "stop_sequence": None},
                 "usage": {"output_tokens": reply.output_tokens},
             },
             "message_delta",
@@ -437,9 +636,29 @@ def _vertex(handler: BaseHTTPRequestHandler, request: RecordedRequest, reply: Re
         "totalTokenCount": reply.input_tokens + reply.output_tokens,
     }
 
-    def response(text: str, *, last: bool) -> dict[str, Any]:
-        candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}}
-        if last:
+    calls = reply.calls_for(request)
+    malformed = next((c for c in calls if isinstance(c.arguments, str)), None)
+    pieces = reply.pieces(_last_result(request))
+
+    def response(
+        text: str | None, *, last: bool, calls: tuple[ToolCall, ...] = ()
+    ) -> dict[str, Any]:
+        parts: list[dict[str, Any]] = [{"text": text}] if text is not None else []
+        for call in calls:
+            function_call: dict[str, Any] = {"name": call.name, "args": call.arguments}
+            if call.call_id:
+                function_call["id"] = call.call_id
+            # Gemini 3 signs its calls; the signature must come back with the call.
+            parts.append({"functionCall": function_call, "thoughtSignature": SIGNATURE})
+        candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}}
+        if last and malformed is not None:
+            # Gemini does not send a call it cannot parse: it ends the candidate saying so.
+            candidate = {
+                "content": {"role": "model", "parts": parts} if parts else {},
+                "finishReason": "MALFORMED_FUNCTION_CALL",
+                "finishMessage": f"Malformed function call: {malformed.arguments}",
+            }
+        elif last:
             candidate["finishReason"] = "STOP"
         payload: dict[str, Any] = {
             "candidates": [candidate],
@@ -450,10 +669,11 @@ def _vertex(handler: BaseHTTPRequestHandler, request: RecordedRequest, reply: Re
         payload["usageMetadata"] = usage if last else {"promptTokenCount": reply.input_tokens}
         return payload
 
+    well_formed = () if malformed is not None else calls
     if match["method"] == "generateContent":
-        _send_json(handler, 200, response(reply.text, last=True))
+        text = "".join(pieces) if pieces else None
+        _send_json(handler, 200, response(text, last=True, calls=well_formed))
         return
-    pieces = reply.pieces()
 
     def events() -> Iterator[bytes]:
         for index, piece in enumerate(pieces):
@@ -465,7 +685,12 @@ def _vertex(handler: BaseHTTPRequestHandler, request: RecordedRequest, reply: Re
                 }
                 yield f"data: {json.dumps({'error': error})}\r\n\r\n".encode()
                 return
-            payload = response(piece, last=index == len(pieces) - 1)
+            last = index == len(pieces) - 1 and not calls
+            payload = response(piece, last=last)
+            yield f"data: {json.dumps(payload)}\r\n\r\n".encode()
+        if calls or not pieces:
+            # A function call arrives whole, in the last chunk, as the API streams it.
+            payload = response(None, last=True, calls=well_formed)
             yield f"data: {json.dumps(payload)}\r\n\r\n".encode()
 
     _stream(handler, events(), delay_s=reply.chunk_delay_s)
