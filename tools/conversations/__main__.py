@@ -1,0 +1,5 @@
+"""`python -m tools.conversations [FILES]`."""
+
+from .cli import main
+
+raise SystemExit(main())
