@@ -18,6 +18,16 @@ from auraos_functions.handlers.chat import (
     sendMessage,
     sweep_turns,
 )
+from auraos_functions.handlers.panels import (
+    addNote,
+    addTask,
+    completeTask,
+    deleteNote,
+    deleteTask,
+    markNotificationsRead,
+    registerDevice,
+    unregisterDevice,
+)
 from auraos_functions.handlers.privacy import (
     deleteMyAccount,
     exportMyData,
@@ -25,25 +35,36 @@ from auraos_functions.handlers.privacy import (
     resume_deletions,
 )
 from auraos_functions.handlers.profile import getProfile, setConsent, updateProfile
+from auraos_functions.handlers.reminders import cancelReminder, createReminder, fire_reminders
 
 # A log filter, no I/O: it must be in place before the emulator's first GET probe.
 quiet_get_probes()
 
 __all__ = [
     "acknowledgeAlert",
+    "addNote",
+    "addTask",
     "before_user_created",
     "before_user_signed_in",
+    "cancelReminder",
+    "completeTask",
+    "createReminder",
     "deleteMyAccount",
+    "deleteNote",
+    "deleteTask",
     "exportMyData",
+    "fire_reminders",
     "getAnalyticsSummary",
     "getProfile",
     "getRecommendations",
     "listSecurityAlerts",
+    "markNotificationsRead",
     "on_analytics_event",
     "on_dead_letter",
     "on_turn_created",
     "on_turn_updated",
     "on_user_deletion_requested",
+    "registerDevice",
     "resume_deletions",
     "sendMessage",
     "setConsent",
@@ -51,5 +72,6 @@ __all__ = [
     "setUserRole",
     "sweep_turns",
     "trackEvents",
+    "unregisterDevice",
     "updateProfile",
 ]

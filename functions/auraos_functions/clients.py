@@ -6,10 +6,14 @@ import functools
 import os
 
 import firebase_admin
+from firebase_admin import credentials, messaging
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore, pubsub_v1  # type: ignore[attr-defined]
 
-from .config import settings
+from .config import ConfigurationError, settings
+
+# What a send to the fake FCM may take (the SDK's default is 120 s, which a test cannot wait).
+FAKE_FCM_TIMEOUT_S = 10
 
 
 @functools.cache
@@ -33,3 +37,44 @@ def firebase_app() -> firebase_admin.App:
         return firebase_admin.get_app()
     except ValueError:
         return firebase_admin.initialize_app(options={"projectId": settings().project_id})
+
+
+def messaging_app() -> firebase_admin.App | None:
+    """The app `firebase_admin.messaging` sends through; None: no push is sent.
+
+    Deployed: the default app (FCM with the runtime's credentials). Under the emulators FCM has
+    no emulator of its own: an app aimed at AURAOS_FCM_EMULATOR_HOST when it is set (a local
+    server speaking the FCM v1 API), otherwise None, so the local stack never calls real FCM.
+    """
+    config = settings()
+    if config.fcm_emulator_host is not None:
+        return _fake_fcm_app(config.fcm_emulator_host)
+    if config.on_emulators:
+        return None
+    return firebase_app()
+
+
+class _NoCredential(credentials.Base):  # type: ignore[misc]
+    """A local FCM server wants no OAuth token, and fetching one would need the network."""
+
+    def get_credential(self) -> AnonymousCredentials:
+        return AnonymousCredentials()  # type: ignore[no-untyped-call]
+
+
+@functools.cache
+def _fake_fcm_app(host: str) -> firebase_admin.App:
+    """An app of its own (the default app stays as deployed) whose messaging service posts to
+    `host`. The SDK has no endpoint option: its service keeps the send URL in `_fcm_url`,
+    built from `_MessagingService.FCM_URL` (firebase-admin 7.x; tests/unit/functions checks
+    both still exist, so an upgrade that renames them fails a test, not a push silently)."""
+    project = settings().project_id
+    app = firebase_admin.initialize_app(
+        credential=_NoCredential(),
+        options={"projectId": project, "httpTimeout": FAKE_FCM_TIMEOUT_S},
+        name=f"auraos-fake-fcm-{host}",
+    )
+    service = messaging._get_messaging_service(app)
+    if not hasattr(service, "_fcm_url"):
+        raise ConfigurationError("this firebase-admin cannot be pointed at a local FCM server")
+    service._fcm_url = f"http://{host}/v1/projects/{project}/messages:send"
+    return app

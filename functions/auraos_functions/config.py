@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 
 from pydantic import Field, ValidationError
 
@@ -39,6 +40,10 @@ class FunctionsSettings(Frozen):
     turn_lease_s: int = Field(default=120, gt=0)
     max_turn_attempts: int = Field(default=3, gt=0)
     publish_timeout_s: float = Field(default=10, gt=0)
+    # host:port of a local server speaking the FCM v1 API (tests/fakes/fcm_server.py); only
+    # under the emulators, where real FCM cannot be reached. None there: no push is sent.
+    fcm_emulator_host: str | None = None
+    on_emulators: bool = False
 
     def rate_limit_for(self, function_name: str) -> RateLimit:
         return self.callable_rate_limits.get(function_name, self.callable_rate_limit)
@@ -65,10 +70,29 @@ def _rate_limit_overrides(raw: str | None) -> dict[str, RateLimit]:
     return {name: RateLimit(capacity=pair[0], window_s=pair[1]) for name, pair in parsed.items()}
 
 
+_LOOPBACK_HOST = re.compile(r"^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$")
+
+
+def _fcm_emulator_host(on_emulators: bool) -> str | None:
+    """AURAOS_FCM_EMULATOR_HOST, a loopback host:port, accepted only under the emulators: a
+    deployed function must never send its users' pushes anywhere but FCM."""
+    raw = os.environ.get("AURAOS_FCM_EMULATOR_HOST", "").strip()
+    if not raw:
+        return None
+    if not on_emulators:
+        raise ConfigurationError(
+            "AURAOS_FCM_EMULATOR_HOST is only for the emulators (FIRESTORE_EMULATOR_HOST unset)"
+        )
+    if not _LOOPBACK_HOST.match(raw):
+        raise ConfigurationError(f"AURAOS_FCM_EMULATOR_HOST must be a loopback host:port: {raw!r}")
+    return raw
+
+
 @functools.cache
 def settings() -> FunctionsSettings:
     """The settings of this process; raises ConfigurationError naming what is wrong."""
     project = os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT")
+    on_emulators = bool(os.environ.get("FIRESTORE_EMULATOR_HOST"))
     try:
         return FunctionsSettings(
             project_id=project or "",
@@ -89,6 +113,8 @@ def settings() -> FunctionsSettings:
             },
             max_turn_attempts=int(os.environ.get("AURAOS_MAX_TURN_ATTEMPTS", "3")),
             turn_lease_s=int(os.environ.get("AURAOS_TURN_LEASE_S", "120")),
+            fcm_emulator_host=_fcm_emulator_host(on_emulators),
+            on_emulators=on_emulators,
         )
     except (ValidationError, ValueError, TypeError, IndexError) as exc:
         raise ConfigurationError(f"invalid functions configuration: {exc}") from exc

@@ -32,13 +32,14 @@ def get_profile(*, db: firestore.Client, uid: str) -> dict[str, Any]:
 
 
 def update_profile(*, db: firestore.Client, uid: str, data: Any, now: datetime) -> dict[str, Any]:
-    """Change displayName and/or avatarUrl (null clears the avatar); nothing else."""
+    """Change displayName, avatarUrl (null clears the avatar) and/or timeZone; nothing else."""
     update = parse_request(ProfileUpdate, data)
     fields = update.model_dump(by_alias=True, exclude_unset=True)
     if not fields:
-        raise InvalidInput("Nothing to update: give displayName and/or avatarUrl.")
-    if fields.get("displayName", "") is None:
-        raise InvalidInput("displayName cannot be empty.")
+        raise InvalidInput("Nothing to update: give displayName, avatarUrl and/or timeZone.")
+    for required in ("displayName", "timeZone"):
+        if required in fields and fields[required] is None:
+            raise InvalidInput(f"{required} cannot be empty.")
     if users.get_profile(db=db, uid=uid) is None:
         raise NotFound("No profile yet: sign in once to create it.")
     db.document(paths.user(uid)).update({**fields, "updatedAt": now})
