@@ -20,6 +20,7 @@ import {
   writeBatch,
 } from "firebase/firestore";
 
+import { toolCallSummary } from "./assistant.js";
 import { $, flash, h, relativeTime } from "./dom.js";
 import { plainMessage } from "./errors.js";
 import { MAIN, conversationTree } from "./branches.js";
@@ -390,6 +391,8 @@ export class ChatView {
             .join(" · ")
         : "";
 
+    this.renderToolCalls(el, Array.isArray(data.toolCalls) ? data.toolCalls : []);
+
     const errorEl = el.querySelector(".turn-error");
     errorEl.textContent =
       state === "ERROR" || state === "BLOCKED" ? (data.status?.error?.message ?? "") : "";
@@ -601,6 +604,7 @@ export class ChatView {
         h("span", { class: "visually-hidden" }, "Aura replied: "),
         h("p", { class: "response" }),
         h("p", { class: "turn-error", role: "alert" }),
+        h("ul", { class: "tool-calls", "aria-label": "What Aura did", hidden: true }),
         h(
           "div",
           { class: "turn-foot" },
@@ -635,6 +639,23 @@ export class ChatView {
         ),
         h("details", { class: "attempts", hidden: true }, h("summary"), h("ol")),
       ),
+    );
+  }
+
+  /** What Aura did for the turn (issue #16): "create_reminder · ok · water the plants". */
+  renderToolCalls(el, calls) {
+    const list = el.querySelector(".tool-calls");
+    list.hidden = calls.length === 0;
+    list.replaceChildren(
+      ...calls.map((toolCall) => {
+        const { label, detail } = toolCallSummary(toolCall);
+        return h(
+          "li",
+          { dataset: { tool: toolCall?.name ?? "", status: toolCall?.status ?? "" } },
+          h("span", { class: "tool-label" }, label),
+          detail ? h("span", { class: "tool-detail" }, ` · ${detail}`) : null,
+        );
+      }),
     );
   }
 

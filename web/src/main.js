@@ -1,4 +1,4 @@
-/** AuraOS reference PWA: sign in, chat, consent, recommendations, export, delete. */
+/** AuraOS reference PWA: sign in, chat, reminders/lists/notes, consent, recommendations, export, delete. */
 import "./styles.css";
 
 import {
@@ -108,6 +108,42 @@ function loadViews() {
   return viewsLoading;
 }
 
+let assistant = null; // {lists, notifications} once the assistant chunk has loaded
+let assistantLoading = null;
+
+/** Load the assistant chunk (reminders, lists, notes, notifications) once. */
+function loadAssistant() {
+  assistantLoading ??= import("./assistant-views.js").then(
+    ({ ListsPanel, NotificationTray }) => {
+      const lists = new ListsPanel();
+      assistant = {
+        lists,
+        notifications: new NotificationTray({
+          onShow(notification) {
+            // The reminder it is about, in the panel (a drawer on narrow screens).
+            const narrow = panelToggle.offsetParent !== null;
+            if (narrow && panelToggle.getAttribute("aria-expanded") !== "true") panelToggle.click();
+            lists.focusReminder(notification.ref);
+          },
+        }),
+      };
+      return assistant;
+    },
+    (error) => {
+      assistantLoading = null;
+      throw error;
+    },
+  );
+  return assistantLoading;
+}
+
+function stopViews() {
+  views?.chat.stop();
+  views?.panel.stop();
+  assistant?.lists.stop();
+  assistant?.notifications.stop();
+}
+
 // A notice for the signed-out screen; it survives the reload that follows a sign-out.
 const NOTICE_KEY = "auraos.notice";
 let pendingNotice = sessionStorage.getItem(NOTICE_KEY) ?? "";
@@ -115,8 +151,7 @@ sessionStorage.removeItem(NOTICE_KEY);
 
 async function endSession() {
   // Stop the listeners first: once signed out they would only report permission errors.
-  views?.chat.stop();
-  views?.panel.stop();
+  stopViews();
   const signedInViews = views;
   if (signedInViews) sessionStorage.setItem(NOTICE_KEY, pendingNotice);
   await signOut(auth);
@@ -150,6 +185,7 @@ authForm.addEventListener("submit", async (event) => {
   buttons.forEach((b) => (b.disabled = true));
   flash(authError, "");
   loadViews().catch(() => {}); // fetched while Auth answers; a failure shows after sign-in
+  loadAssistant().catch(() => {});
   try {
     if (action === "signup") {
       // Runs the blocking functions: beforeUserCreated may refuse; beforeUserSignedIn makes the profile.
@@ -187,10 +223,17 @@ onAuthStateChanged(auth, async (user) => {
     if (auth.currentUser?.uid !== user.uid) return; // signed out (or switched) meanwhile
     loaded.chat.start(user.uid, conversationFromHash());
     loaded.panel.start(user.uid);
+    try {
+      const acts = await loadAssistant();
+      if (auth.currentUser?.uid !== user.uid) return;
+      acts.lists.start(user.uid);
+      acts.notifications.start(user.uid);
+    } catch (error) {
+      flash($("#reminders-status"), `Reminders and lists could not load: ${plainMessage(error)}`, 0);
+    }
   } else {
     setSignedInHint(false);
-    views?.chat.stop();
-    views?.panel.stop();
+    stopViews();
     closeDrawers();
     flash(authNotice, pendingNotice, 0);
     pendingNotice = "";
@@ -200,7 +243,10 @@ onAuthStateChanged(auth, async (user) => {
 });
 
 // A returning user: fetch the signed-in chunk while Auth restores the session.
-if (document.documentElement.hasAttribute("data-restoring")) loadViews().catch(() => {});
+if (document.documentElement.hasAttribute("data-restoring")) {
+  loadViews().catch(() => {});
+  loadAssistant().catch(() => {});
+}
 
 // ------------------------------------------------------------------ service worker
 

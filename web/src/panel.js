@@ -1,9 +1,11 @@
 /**
- * The "You" panel: profile, consent toggles, recommendations, export my data, delete my account.
+ * The "You" panel: profile (and its time zone), consent toggles, recommendations, export my data,
+ * delete my account.
  * Everything goes through callables except the recommendations, which are a Firestore listener.
  */
 import { doc, onSnapshot } from "firebase/firestore";
 
+import { timeZoneToSync } from "./assistant.js";
 import { $, flash, h } from "./dom.js";
 import { plainMessage } from "./errors.js";
 import { call, db } from "./data.js";
@@ -89,8 +91,23 @@ export class Panel {
       this.displayNameEl.value = profile.displayName ?? "";
       this.renderConsent();
       this.trackPageView();
+      this.syncTimeZone(profile.timeZone);
     } catch (error) {
       flash(this.consentStatus, `Could not load your profile: ${plainMessage(error)}`, 0);
+    }
+  }
+
+  /**
+   * Reminders are said and parsed in the profile's time zone: at sign-in it follows this
+   * device's (updateProfile), so "at 6pm" means 18:00 where the user is. Best effort.
+   */
+  async syncTimeZone(profileTimeZone) {
+    const timeZone = timeZoneToSync(profileTimeZone);
+    if (!timeZone) return;
+    try {
+      await call("updateProfile", { timeZone });
+    } catch (error) {
+      console.warn(`updateProfile({timeZone: ${timeZone}}):`, plainMessage(error));
     }
   }
 

@@ -98,6 +98,7 @@ export function writeBatch() {
 window.fake = {
   docs,
   writes,
+  calls: [],
   server(path, changes) {
     const data = { ...(docs.get(path) ?? {}) };
     for (const [k, v] of Object.entries(changes)) setPath(data, k, v);
