@@ -49,7 +49,12 @@ if TYPE_CHECKING:
     from google.cloud import firestore
 
     from ai_service.config import Settings
-    from ai_service.generation.base import GenerationRequest, GenerationResult, OnDelta
+    from ai_service.generation.base import (
+        GenerationRequest,
+        GenerationResult,
+        OnDelta,
+        ToolRunner,
+    )
     from ai_service.nlu.analysis import Analyzer
     from ai_service.pipeline.chat import ChatPipeline, ReplyGenerator
     from shared.events import ChatRequested
@@ -114,7 +119,12 @@ class TimedGenerator:
         self.output_tokens = 0
 
     def generate(
-        self, request: GenerationRequest, on_delta: OnDelta, *, preferred_model: str | None
+        self,
+        request: GenerationRequest,
+        on_delta: OnDelta,
+        *,
+        preferred_model: str | None,
+        run_tool: ToolRunner | None = None,
     ) -> GenerationResult:
         self.calls += 1
         self.started = time.perf_counter()
@@ -131,7 +141,9 @@ class TimedGenerator:
             return keep_going
 
         try:
-            result = self._inner.generate(request, timed, preferred_model=preferred_model)
+            result = self._inner.generate(
+                request, timed, preferred_model=preferred_model, run_tool=run_tool
+            )
         finally:
             self.ended = time.perf_counter()
         self.input_tokens = result.input_tokens
@@ -614,6 +626,8 @@ def run(args: argparse.Namespace, *, machine: dict[str, Any], command: str) -> d
     from ai_service.config import Settings
     from ai_service.generation.factory import build_generator
     from ai_service.pipeline.chat import ChatPipeline, PipelineSettings
+    from ai_service.stores.assistant import AssistantStore
+    from ai_service.tools.service import ToolTurns
     from auraos_functions.clients import firestore_client as functions_firestore_client
     from auraos_functions.services.chat import queue_turn
     from shared import paths
@@ -651,6 +665,7 @@ def run(args: argparse.Namespace, *, machine: dict[str, Any], command: str) -> d
                 history_turns=settings.history_turns,
             ),
             clock=utc_now,
+            tools=ToolTurns(store=AssistantStore(ai_firestore_client(PROJECT))),
         )
         bench = Bench(
             db=db,

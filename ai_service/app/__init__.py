@@ -20,6 +20,9 @@ from ..nlu.analysis import Analyzer
 from ..nlu.baseline import BaselineAnalyzer
 from ..pipeline.analytics import AnalyticsProcessor
 from ..pipeline.chat import ChatPipeline, PipelineSettings, ReplyGenerator
+from ..stores.assistant import AssistantStore
+from ..tools import dates
+from ..tools.service import ToolTurns
 from .health import health
 from .push import push
 from .state import SERVICES_KEY, Services
@@ -73,8 +76,10 @@ def create_app(
             history_turns=settings.history_turns,
         ),
         clock=utc_now,
+        tools=ToolTurns(store=AssistantStore(db)),
         flags=flags.get,
     )
+    dates.warm_up()  # the date parser's data, loaded now rather than on the first reminder
     analytics = AnalyticsProcessor(
         db=db, detector=detector, recommender=recommender, clock=utc_now, flags=flags.get
     )

@@ -81,7 +81,7 @@ def evaluate_arithmetic(text: str) -> tuple[str, float] | None:
     return expression, value
 
 
-def _format_number(value: float) -> str:
+def format_number(value: float) -> str:
     if value == int(value) and abs(value) < 1e15:
         return f"{int(value):,}"
     return f"{value:,.6g}"
@@ -95,7 +95,7 @@ def answer_with_skill(
         result = evaluate_arithmetic(text)
         if result is not None:
             expression, value = result
-            return SkillAnswer(skill="arithmetic", text=f"{expression} = {_format_number(value)}")
+            return SkillAnswer(skill="arithmetic", text=f"{expression} = {format_number(value)}")
         if intent == "arithmetic":
             return SkillAnswer(
                 skill="arithmetic",

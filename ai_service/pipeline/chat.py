@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -18,6 +19,7 @@ from opentelemetry.trace import Span
 from shared import paths
 from shared.errors import Transient
 from shared.events import ChatRequested
+from shared.models.assistant import PendingAction, ToolCall
 from shared.models.chat import Conversation, TurnError, TurnState, Usage
 from shared.models.flags import FeatureFlags
 from shared.tracing import tracer
@@ -29,14 +31,14 @@ from ..generation.base import (
     OnDelta,
     ProviderError,
     Role,
-)
-from ..generation.skills import (
-    answer_from_recommendations,
-    answer_with_skill,
-    asks_for_own_recommendations,
+    ToolRunner,
 )
 from ..generation.tokens import count_tokens
 from ..nlu.analysis import Analyzer
+from ..stores.assistant import TurnSetting
+from ..tools.planner import CAPABILITIES
+from ..tools.registry import ToolContext
+from ..tools.service import ToolTurns
 from . import turns
 from .context import extend_summary, load_context, stable_window
 from .moderation import moderate
@@ -46,10 +48,18 @@ log = logging.getLogger(__name__)
 SYSTEM_PROMPT = (
     "You are Aura, the assistant inside AuraOS. Answer in one to three short sentences, plainly "
     "and kindly. Never invent live or personal data (weather, news, prices, the user's calendar); "
-    "say you don't have it. If unsure, say so."
+    "say you don't have it. If unsure, say so. What you can do, and nothing more: "
+    + CAPABILITIES
+    + " Anything else (booking, ordering, calling, messaging, payments, music), say you can't "
+    "do yet."
+)
+TOOLS_PROMPT = (
+    " Use the tools for the user's reminders, lists, notes, calendar, the time and arithmetic; "
+    "report what a tool returned and never claim an action no tool confirmed."
 )
 
 
+SKILLS_PROVIDER = "skills"  # a turn answered without a model: a tool, or a fixed answer
 PAUSED_MESSAGE = "Chat is paused for maintenance. Please try again in a little while."
 UNEXPECTED_FAILURE_MESSAGE = "Something went wrong while answering. Please try again."
 
@@ -58,7 +68,12 @@ class ReplyGenerator(Protocol):
     """The provider router, as the pipeline sees it."""
 
     def generate(
-        self, request: GenerationRequest, on_delta: OnDelta, *, preferred_model: str | None
+        self,
+        request: GenerationRequest,
+        on_delta: OnDelta,
+        *,
+        preferred_model: str | None,
+        run_tool: ToolRunner | None = None,
     ) -> GenerationResult: ...
 
     def cost(self, result: GenerationResult) -> float: ...
@@ -99,9 +114,11 @@ class ChatPipeline:
         generator: ReplyGenerator,
         settings: PipelineSettings,
         clock: Callable[[], datetime],
+        tools: ToolTurns,
         flags: Callable[[], FeatureFlags] = FeatureFlags,
     ) -> None:
         self._db = db
+        self._tools = tools
         self._flags = flags
         self._analyzer = analyzer
         self._generator = generator
@@ -175,22 +192,37 @@ class ChatPipeline:
             analysis = self._analyzer.analyze([prompt])[0]
             span.set_attribute("auraos.intent", analysis.intent.name)
         now = self._clock()
-        skill = answer_with_skill(intent=analysis.intent.name, text=prompt, now=now)
-        if skill is None and asks_for_own_recommendations(intent=analysis.intent.name, text=prompt):
-            stored = self._db.document(paths.recommendations(claim.uid)).get(["items"]).to_dict()
-            skill = answer_from_recommendations((stored or {}).get("items"))
-        if skill is not None:
+        with _span("turn.tools") as span:
+            setting = self._tools.setting(uid=claim.uid, cid=claim.cid)
+            tool_ctx = self._tools.context(
+                uid=claim.uid,
+                cid=claim.cid,
+                turn_id=claim.turn_id,
+                time_zone=setting.time_zone,
+                now=now,
+            )
+            answer = self._tools.answer(
+                tool_ctx, text=prompt, intent=analysis.intent.name, pending=setting.pending
+            )
+            span.set_attribute("auraos.tool", answer.kind if answer else "")
+        if answer is not None:
             result = GenerationResult(
-                text=skill.text,
-                provider="skills",
-                model=skill.skill,
+                text=answer.text,
+                provider=SKILLS_PROVIDER,
+                model=answer.kind,
                 input_tokens=count_tokens(prompt),
-                output_tokens=count_tokens(skill.text),
+                output_tokens=count_tokens(answer.text),
             )
             cost, conversation, interrupted = 0.0, None, False
+            calls, pending = answer.calls, answer.pending
         else:
-            result, conversation, interrupted = self._generate(claim)
+            result, conversation, interrupted, calls, pending = self._generate(
+                claim, tool_ctx, setting
+            )
             cost = self._generator.cost(result)
+        self._tools.keep_pending(
+            uid=claim.uid, cid=claim.cid, before=setting.pending, after=pending
+        )
         usage = Usage(
             provider=result.provider,
             model=result.model,
@@ -199,7 +231,12 @@ class ChatPipeline:
             latency_ms=int((time.monotonic() - started) * 1000),
             cost=cost,
         )
-        fields = analysis.to_turn_fields()
+        fields = {
+            **analysis.to_turn_fields(),
+            "toolCalls": [call.to_document() for call in calls]
+            if calls
+            else firestore.DELETE_FIELD,
+        }
         if interrupted:  # a streaming write failed: stopped by its owner, or the claim is lost
             text = result.text.strip()
             outcome = self._settle_lost_write(claim, response=text, analysis=fields, usage=usage)
@@ -245,9 +282,12 @@ class ChatPipeline:
         log.info("turn stopped by its owner", extra={"turnId": claim.turn_id, "ended": stopped})
         return TurnOutcome.STOPPED if stopped else TurnOutcome.SKIPPED
 
-    def _generate(self, claim: turns.Claim) -> tuple[GenerationResult, Conversation, bool]:
+    def _generate(
+        self, claim: turns.Claim, tool_ctx: ToolContext, setting: TurnSetting
+    ) -> tuple[GenerationResult, Conversation, bool, tuple[ToolCall, ...], PendingAction | None]:
         """Stream the model's reply into the turn: (result, the conversation as read, whether a
-        streaming write failed, which stopped the provider's stream where it was)."""
+        streaming write failed, which stopped the provider's stream where it was, the tools the
+        model called, and what they left pending)."""
         with _span("turn.context") as span:
             context = load_context(
                 db=self._db,
@@ -268,13 +308,20 @@ class ChatPipeline:
                 completed_turns=context.conversation.usage.turns,
                 block=self._settings.history_turns,
             )
-        system = SYSTEM_PROMPT + f" Today is {self._clock():%A %d %B %Y}."
+        local_now = self._clock().astimezone(ZoneInfo(setting.time_zone))
+        system = (
+            SYSTEM_PROMPT
+            + TOOLS_PROMPT
+            + f" Now it is {local_now:%A %d %B %Y, %H:%M} ({setting.time_zone})."
+        )
         if earlier:
             system += f"\nEarlier in this conversation:\n{earlier}"
+        session = self._tools.for_model(tool_ctx)
         request = GenerationRequest(
             system=system,
             messages=(*window, ChatMessage(role=Role.USER, content=claim.turn.prompt)),
             max_tokens=self._settings.max_output_tokens,
+            tools=session.specs,
         )
         streamed: list[str] = []
         state = {"last_write": 0.0, "lost": False}
@@ -302,7 +349,10 @@ class ChatPipeline:
                 return True
 
             result = self._generator.generate(
-                request, on_delta, preferred_model=context.conversation.settings.model
+                request,
+                on_delta,
+                preferred_model=context.conversation.settings.model,
+                run_tool=session.runner,
             )
             generation.set_attributes(
                 {
@@ -312,7 +362,7 @@ class ChatPipeline:
                     "gen_ai.usage.output_tokens": result.output_tokens,
                 }
             )
-        return result, context.conversation, bool(state["lost"])
+        return result, context.conversation, bool(state["lost"]), session.calls, session.pending
 
     def _update_conversation(
         self,

@@ -31,3 +31,10 @@ class Recommendations(Document):
     model_version: str | None = None
     updated_at: datetime
     interactions_seen: int = Field(default=0, ge=0)
+
+
+class RecommendationTitle(Document):
+    """What the chat's recommendations tool reads of a stored item: its title and authors."""
+
+    title: str
+    authors: str | None = None

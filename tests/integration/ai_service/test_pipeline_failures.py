@@ -8,7 +8,7 @@ from typing import Any
 
 from google.cloud import firestore
 
-from ai_service.generation.base import GenerationRequest, GenerationResult, OnDelta
+from ai_service.generation.base import GenerationRequest, GenerationResult, OnDelta, ToolRunner
 from ai_service.nlu.analysis import Analysis
 from ai_service.nlu.baseline import BaselineAnalyzer
 from ai_service.pipeline.chat import (
@@ -17,6 +17,8 @@ from ai_service.pipeline.chat import (
     PipelineSettings,
     TurnOutcome,
 )
+from ai_service.stores.assistant import AssistantStore
+from ai_service.tools.service import ToolTurns
 from shared import paths
 from shared.events import ChatRequested
 from shared.models.base import utc_now
@@ -36,7 +38,12 @@ class BrokenAnalyzer:
 
 class NoGenerator:
     def generate(
-        self, request: GenerationRequest, on_delta: OnDelta, *, preferred_model: str | None
+        self,
+        request: GenerationRequest,
+        on_delta: OnDelta,
+        *,
+        preferred_model: str | None,
+        run_tool: ToolRunner | None = None,
     ) -> GenerationResult:
         raise AssertionError("never reached")
 
@@ -66,6 +73,7 @@ def _pipeline(db: firestore.Client, analyzer: Any) -> ChatPipeline:
             lease=timedelta(seconds=60), stream_interval_s=0.1, history_turns=4
         ),
         clock=utc_now,
+        tools=ToolTurns(store=AssistantStore(db)),
     )
 
 

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from ai_service.app import create_app
 from ai_service.config import Settings
-from ai_service.generation.base import GenerationRequest, GenerationResult, OnDelta
+from ai_service.generation.base import GenerationRequest, GenerationResult, OnDelta, ToolRunner
 from shared.events import Envelope, UserDeletionRequested
 
 
@@ -19,7 +19,12 @@ class UnusedGenerator:
     """These tests never reach generation; any call is a bug."""
 
     def generate(
-        self, request: GenerationRequest, on_delta: OnDelta, *, preferred_model: str | None
+        self,
+        request: GenerationRequest,
+        on_delta: OnDelta,
+        *,
+        preferred_model: str | None,
+        run_tool: ToolRunner | None = None,
     ) -> GenerationResult:
         raise AssertionError("generation must not run in these tests")
 

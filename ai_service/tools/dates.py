@@ -1,0 +1,192 @@
+"""Times as people say them ("at 6pm", "tomorrow at 9am", "in 20 minutes", "next Friday",
+"on the 3rd"), resolved in the user's time zone, and said back the same way.
+
+Parsing is dateparser's (chosen over parsedatetime by `bench/bench_dates.py`, which scores
+both on the conversation stories' expressions). Around it, the few rules people expect and it
+does not apply: a bare time that has passed today means tomorrow, "on the 3rd" is a day of this
+month (or the next), a day without a time is 09:00, and "at 7" is the next 7 o'clock.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+DEFAULT_HOUR = 9  # "remind me tomorrow": the morning, not the minute it was said
+
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}|noon|midday|midnight"
+_TIME_PART = rf"(?:at\s+)?(?:{_CLOCK})|at\s+\d{{1,2}}(?!\d)"
+_DAY_PART = (
+    rf"today|tonight|tomorrow(?:\s+(?:morning|afternoon|evening|night))?|"
+    rf"this\s+(?:morning|afternoon|evening)|(?:next|this|on)\s+(?:{_WEEKDAYS})|(?:{_WEEKDAYS})|"
+    rf"(?:on\s+)?(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)(?:\s+of\s+(?:{_MONTHS}))?|"
+    rf"(?:on\s+)?(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?|(?:on\s+)?\d{{1,2}}\s+(?:{_MONTHS})|"
+    rf"next\s+week|\d{{4}}-\d{{2}}-\d{{2}}(?:[t\s]\d{{2}}:\d{{2}}(?::\d{{2}})?)?"
+)
+_RELATIVE = (
+    r"in\s+(?:a|an|one|\d+|a\s+few|half\s+an)\s*"
+    r"(?:minutes?|mins?|hours?|hrs?|days?|weeks?)(?:\s+and\s+\d+\s+minutes?)?"
+)
+# One time expression in a sentence: a relative offset, or a day and/or a clock time.
+WHEN_PATTERN = re.compile(
+    rf"\b(?:{_RELATIVE}|(?:{_DAY_PART})(?:\s+(?:{_TIME_PART}))?|"
+    rf"(?:{_TIME_PART})(?:\s+(?:{_DAY_PART}))?)(?![\w:])",
+    re.IGNORECASE,
+)
+_HAS_CLOCK = re.compile(
+    rf"(?:{_CLOCK})|\bat\s+\d{{1,2}}\b|\bin\s+.*\b(?:minute|min|hour|hr)s?\b|"
+    r"\b(?:morning|afternoon|evening|tonight|night)\b|t\d{2}:\d{2}",
+    re.IGNORECASE,
+)
+_ORDINAL_DAY = re.compile(r"\b(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b(?!\s+of\b)", re.I)
+_BARE_HOUR = re.compile(r"\bat\s+(\d{1,2})\b(?!\s*(?::|am|pm|a\.m\.|p\.m\.))", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A time the user named: `at` is timezone-aware (the user's zone)."""
+
+    at: datetime
+    has_time: bool
+
+
+def find_when(text: str) -> tuple[str, str] | None:
+    """(the time expression, the text without it) for the first time named in `text`."""
+    match = WHEN_PATTERN.search(text)
+    if match is None:
+        return None
+    rest = (text[: match.start()] + text[match.end() :]).strip()
+    return match.group().strip(), re.sub(r"\s{2,}", " ", rest)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    # Imported on first use: dateparser loads its language data on import (~0.2 s).
+    import dateparser  # noqa: PLC0415
+
+    return dateparser
+
+
+def warm_up() -> None:
+    """Load the parser's data now (at start-up) instead of on the first reminder."""
+    resolve_when("tomorrow at 9am", now=datetime.now(ZoneInfo("UTC")), time_zone="UTC")
+
+
+def resolve_when(expression: str, *, now: datetime, time_zone: str) -> Resolved | None:
+    """The moment `expression` names, after `now`, in `time_zone`; None when it names none."""
+    zone = ZoneInfo(time_zone)
+    local_now = now.astimezone(zone)
+    text = " ".join(expression.lower().split()).rstrip(".!?")
+    if not text:
+        return None
+    has_time = bool(_HAS_CLOCK.search(text))
+    text = _normalise(text, local_now)
+    parsed = _parser().parse(
+        text,
+        languages=["en"],
+        settings={
+            "PREFER_DATES_FROM": "future",
+            "RELATIVE_BASE": local_now.replace(tzinfo=None),
+            "TIMEZONE": time_zone,
+            "RETURN_AS_TIMEZONE_AWARE": False,
+            "PREFER_DAY_OF_MONTH": "first",
+        },
+    )
+    if parsed is None:
+        return None
+    at = parsed.replace(tzinfo=zone)
+    if not has_time:
+        at = at.replace(hour=DEFAULT_HOUR, minute=0, second=0, microsecond=0)
+    elif re.search(r"\bin\s", text) is None:
+        at = at.replace(second=0, microsecond=0)
+    if at <= local_now and not re.search(r"\b(today|tonight|this)\b", text):
+        # "at 6pm" said at 22:15 means tomorrow; a date-less clock time rolls over a day
+        at = at + timedelta(days=1) if _is_clock_only(text) else at
+    return Resolved(at=at, has_time=has_time)
+
+
+def _is_clock_only(text: str) -> bool:
+    return (
+        WHEN_PATTERN.fullmatch(text) is not None
+        and re.fullmatch(
+            rf"(?:at\s+)?(?:{_CLOCK})|at\s+\d{{1,2}}(?::\d{{2}})?", text, re.IGNORECASE
+        )
+        is not None
+    )
+
+
+def _normalise(text: str, local_now: datetime) -> str:
+    """Rewrite what dateparser reads wrongly into what it reads right."""
+    text = re.sub(r"\ba\.m\.", "am", re.sub(r"\bp\.m\.", "pm", text))
+    text = re.sub(r"\b(?:mid-?day)\b", "noon", text)
+    text = re.sub(r"\bhalf an hour\b", "30 minutes", text)
+    text = re.sub(r"\ba few minutes\b", "5 minutes", text)
+    text = re.sub(r"\btonight\b", "today at 20:00", text)
+    text = re.sub(r"\bthis evening\b", "today at 18:00", text)
+    text = re.sub(r"\btomorrow (morning|afternoon|evening|night)\b", _part_of_day, text)
+    text = re.sub(r"\bthis (morning|afternoon)\b", lambda m: "today " + _part_of_day(m), text)
+
+    def ordinal(match: re.Match[str]) -> str:
+        day = int(match.group(1))
+        month = local_now.replace(day=1)
+        if day < local_now.day:  # "on the 3rd" said on the 20th: next month's 3rd
+            month = (month + timedelta(days=32)).replace(day=1)
+        return f"{month:%Y-%m}-{day:02d}"
+
+    text = _ORDINAL_DAY.sub(ordinal, text)
+
+    def bare_hour(match: re.Match[str]) -> str:
+        hour = int(match.group(1))
+        if hour > 12:
+            return f"at {hour}:00"
+        # "at 7": the next 7 o'clock, morning or evening (a passed one rolls over to tomorrow)
+        if hour < 12 and hour <= local_now.hour < hour + 12:
+            hour += 12
+        return f"at {hour}:00"
+
+    return _BARE_HOUR.sub(bare_hour, text)
+
+
+def _part_of_day(match: re.Match[str]) -> str:
+    hour = {"morning": 9, "afternoon": 15, "evening": 18, "night": 21}[match.group(1)]
+    prefix = "tomorrow " if match.group(0).startswith("tomorrow") else ""
+    return f"{prefix}at {hour}:00"
+
+
+def say_when(at: datetime, *, now: datetime, time_zone: str) -> str:
+    """ "today at 18:00", "tomorrow at 09:00", "on Friday 4 December at 10:00" (user's zone)."""
+    zone = ZoneInfo(time_zone)
+    local, today = at.astimezone(zone), now.astimezone(zone).date()
+    days = (local.date() - today).days
+    if days == 0:
+        day = "today"
+    elif days == 1:
+        day = "tomorrow"
+    elif days == -1:
+        day = "yesterday"
+    else:
+        day = f"on {local:%A} {local.day} {local:%B}" + (
+            f" {local.year}" if local.year != today.year else ""
+        )
+    return f"{day} at {local:%H:%M}"
+
+
+def say_day(at: datetime, *, now: datetime, time_zone: str) -> str:
+    """ "Today", "Tomorrow", "Friday 4 December" for a day heading."""
+    zone = ZoneInfo(time_zone)
+    local, today = at.astimezone(zone), now.astimezone(zone).date()
+    days = (local.date() - today).days
+    if days == 0:
+        return "Today"
+    if days == 1:
+        return "Tomorrow"
+    return f"{local:%A} {local.day} {local:%B}"
