@@ -4,17 +4,36 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from google.cloud import firestore
+from pydantic import TypeAdapter, ValidationError
 
 from shared import paths
+from shared.models.assistant import DEFAULT_TIME_ZONE, TimeZoneName
 from shared.models.users import Role, UserProfile, UserSession
+
+_TIME_ZONE: TypeAdapter[str] = TypeAdapter(TimeZoneName)
+TIME_ZONE_FIELD = UserProfile.model_fields["time_zone"].alias or "timeZone"
+
+
+def readable_profile(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored profile as the model reads it: a `timeZone` the owner wrote that is IANA-shaped
+    (all the rules can check) but no zone this runtime knows is read as UTC, not an error."""
+    zone = data.get(TIME_ZONE_FIELD)
+    if zone is None:
+        return data
+    try:
+        _TIME_ZONE.validate_python(zone)
+    except ValidationError:
+        return {**data, TIME_ZONE_FIELD: DEFAULT_TIME_ZONE}
+    return data
 
 
 def get_profile(*, db: firestore.Client, uid: str) -> UserProfile | None:
     snapshot = db.document(paths.user(uid)).get()
     data = snapshot.to_dict()
-    return UserProfile.from_document(data) if data is not None else None
+    return UserProfile.from_document(readable_profile(data)) if data is not None else None
 
 
 def upsert_profile_on_sign_in(
@@ -49,7 +68,7 @@ def upsert_profile_on_sign_in(
             transaction.set(ref, profile.to_document())
             return profile
         transaction.update(ref, {"lastLoginAt": now})
-        return UserProfile.from_document({**existing, "lastLoginAt": now})
+        return UserProfile.from_document(readable_profile({**existing, "lastLoginAt": now}))
 
     result: UserProfile = upsert(db.transaction())
     return result
