@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .base import ChatMessage, GenerationRequest, GenerationResult, OnDelta, ProviderError, Role
+from .base import (
+    ChatMessage,
+    GenerationRequest,
+    GenerationResult,
+    OnDelta,
+    ProviderError,
+    Role,
+    ToolRunner,
+)
 from .local_model import DEFAULT_MODEL_ID, ModelUnavailable, locate_model, model_spec
 
 log = logging.getLogger(__name__)
@@ -250,8 +258,13 @@ class LocalProvider:
         )
         return server
 
-    def generate(self, request: GenerationRequest, on_delta: OnDelta) -> GenerationResult:
-        """Stream a reply to `on_delta` (False from it stops early) and return the whole of it."""
+    def generate(
+        self, request: GenerationRequest, on_delta: OnDelta, *, run_tool: ToolRunner | None = None
+    ) -> GenerationResult:
+        """Stream a reply to `on_delta` (False from it stops early) and return the whole of it.
+
+        `request.tools` and `run_tool` are ignored: a model this small acts through the NLU
+        path, not by calling functions."""
         if request.model is not None and request.model != self.model_id:
             raise ProviderError(
                 f"model {request.model!r} is not loaded here (serving {self.model_id})",

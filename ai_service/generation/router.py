@@ -1,10 +1,11 @@
 """Route a generation across providers: preferred model first, retries with backoff, fallback.
 
-Fallback policy: a provider is replaced only while nothing of its reply has reached `on_delta`.
-Once text has been streamed to the user, a failure is raised as it is (neither retried nor
-handed to the next provider), because the caller's partial reply would otherwise silently mix
-two answers. The pipeline then releases the turn and the redelivered attempt starts over, which
-overwrites the partial reply from the beginning.
+Fallback policy: a provider is replaced only while nothing of its reply has reached `on_delta`
+and none of its tool calls has run. Once text has been streamed to the user, or a tool has acted
+(a reminder created), a failure is raised as it is (neither retried nor handed to the next
+provider), because the caller's partial reply would otherwise silently mix two answers, and a
+second provider would act again. The pipeline then releases the turn and the redelivered attempt
+starts over, which overwrites the partial reply from the beginning.
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from tenacity import (
 
 from shared.models.base import Frozen
 
-from .base import GenerationRequest, GenerationResult, OnDelta, Provider, ProviderError
+from .base import (
+    GenerationRequest,
+    GenerationResult,
+    OnDelta,
+    Provider,
+    ProviderError,
+    ToolInvocation,
+    ToolResult,
+    ToolRunner,
+)
 from .costs import DEFAULT_PRICES, ModelPrice, cost_usd
 from .provider_config import ANTHROPIC, LOCAL, OPENAI, VERTEX, LLMConfig
 from .tokens import count_request_tokens, count_tokens
@@ -54,15 +64,28 @@ class RoutedResult(GenerationResult):
 
 
 class _StreamWatch:
-    """Forwards deltas and remembers whether any text reached the caller."""
+    """Forwards deltas and tool calls; `streamed` once any text reached the caller or any tool
+    ran (either makes a retry or a fallback repeat something)."""
 
-    def __init__(self, on_delta: OnDelta) -> None:
+    def __init__(self, on_delta: OnDelta, run_tool: ToolRunner | None) -> None:
         self._on_delta = on_delta
+        self._run_tool = run_tool
         self.streamed = False
 
     def __call__(self, piece: str) -> bool:
         self.streamed = self.streamed or bool(piece)
         return self._on_delta(piece)
+
+    @property
+    def run_tool(self) -> ToolRunner | None:
+        """The runner to hand the provider: the caller's, watched; None when there is none."""
+        return self._tool if self._run_tool is not None else None
+
+    def _tool(self, invocation: ToolInvocation) -> ToolResult:
+        assert self._run_tool is not None
+        # Set before the call: a tool that acted and then raised has acted all the same.
+        self.streamed = True
+        return self._run_tool(invocation)
 
 
 class ProviderRouter:
@@ -100,9 +123,17 @@ class ProviderRouter:
         return tuple(provider.name for provider in self._chain)
 
     def generate(
-        self, request: GenerationRequest, on_delta: OnDelta, *, preferred_model: str | None = None
+        self,
+        request: GenerationRequest,
+        on_delta: OnDelta,
+        *,
+        preferred_model: str | None = None,
+        run_tool: ToolRunner | None = None,
     ) -> RoutedResult:
         """The first successful reply along the plan; ProviderError when every provider failed.
+
+        `run_tool` goes to each provider with the request's tools; after it has run once, the
+        provider's failure is final, as after streamed text.
 
         `preferred_model` (or else `request.model`) goes first, on its provider, when that
         provider lists it in `allowed_models` or has it as default; otherwise it is ignored.
@@ -118,17 +149,17 @@ class ProviderRouter:
         calls = 0
         for provider, model in plan:
             attempt_request = request.model_copy(update={"model": model})
-            watch = _StreamWatch(on_delta)
+            watch = _StreamWatch(on_delta, run_tool)
             retrying = self._retrying(provider.name, watch)
             try:
                 for attempt in retrying:
                     with attempt:
                         calls += 1
-                        result = provider.generate(attempt_request, watch)
+                        result = provider.generate(attempt_request, watch, run_tool=watch.run_tool)
             except ProviderError as error:
                 if watch.streamed:
                     log.warning(
-                        "provider failed mid-reply; not falling back",
+                        "provider failed mid-reply (text streamed or a tool ran); not falling back",
                         extra={"provider": provider.name, "retryable": error.retryable},
                     )
                     raise
@@ -196,7 +227,7 @@ class ProviderRouter:
         policy = self._retry
 
         def transient(error: BaseException) -> bool:
-            # Never retry once text reached the user: the retry would repeat it.
+            # Never retry once text reached the user or a tool ran: the retry would repeat it.
             return isinstance(error, ProviderError) and error.retryable and not watch.streamed
 
         def before_sleep(state: RetryCallState) -> None:

@@ -9,7 +9,13 @@ from collections.abc import Callable
 
 import pytest
 
-from ai_service.generation.base import GenerationRequest, GenerationResult, OnDelta, ProviderError
+from ai_service.generation.base import (
+    GenerationRequest,
+    GenerationResult,
+    OnDelta,
+    ProviderError,
+    ToolRunner,
+)
 from ai_service.generation.costs import ModelPrice
 from ai_service.generation.provider_config import load_llm_config
 from ai_service.generation.router import ProviderRouter, RetryPolicy, RoutedResult, build_router
@@ -268,7 +274,9 @@ class StubProvider:
     def default_model(self) -> str:
         return f"{self.name}-model"
 
-    def generate(self, request: GenerationRequest, on_delta: OnDelta) -> GenerationResult:
+    def generate(
+        self, request: GenerationRequest, on_delta: OnDelta, *, run_tool: ToolRunner | None = None
+    ) -> GenerationResult:
         self.calls += 1
         if self._text:
             on_delta(self._text)
