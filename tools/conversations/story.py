@@ -261,12 +261,19 @@ class StoryFile(_Strict):
         return stories
 
 
+_UNION_TAGS = frozenset({"root", "time", "regex", "fields", "items", "value"})
+
+
 def _where(loc: tuple[int | str, ...]) -> str:
-    # The discriminated union adds its tags ("fields", "time", ...) to the location; drop them.
+    """`stories[0].steps[2].args.dueAt`: the location without the tags the expectation union
+    adds after each key (a tag is never followed by another tag)."""
     parts: list[str] = []
+    after_tag = False
     for item in loc:
-        if item in {"root", "time", "regex", "fields", "items", "value"} and parts:
+        if item in _UNION_TAGS and parts and not after_tag:
+            after_tag = True
             continue
+        after_tag = False
         parts.append(f"[{item}]" if isinstance(item, int) else f".{item}" if parts else str(item))
     return "".join(parts) or "(file)"
 
