@@ -52,6 +52,10 @@ run: setup ## the main job: emulators + ai_service + seeded demo user; then `mak
 chat: ## the terminal chat client against the running local stack (ARGS='-m "hi"' sends and exits)
 	$(PY) -m tools.chat_cli $(ARGS)
 
+.PHONY: conversations
+conversations: ## the conversation stories (tests/conversations) against the running local stack (ARGS='FILE --junit out.xml')
+	$(PY) -m tools.conversations $(ARGS)
+
 ai-service: ## ai_service attached to emulators started elsewhere (`npx firebase emulators:start`)
 	bash emulators/ai_service.sh --seed --foreground
 
