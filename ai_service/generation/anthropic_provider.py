@@ -256,7 +256,10 @@ def _run(call: _Call, run_tool: ToolRunner) -> ToolResult:
     arguments = _arguments(call)
     if arguments is None:
         log.info("model sent malformed tool input", extra={"tool": call.name})
-        error = "the input was not a JSON object; call the tool again with valid JSON"
+        error = (
+            f"the input was not a JSON object ({call.arguments[:200]!r}); "
+            "call the tool again with valid JSON"
+        )
         return ToolResult(
             call_id=call.call_id,
             name=call.name,

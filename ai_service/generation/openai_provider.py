@@ -224,15 +224,24 @@ def _result(request: GenerationRequest, rounds: list[_Round], *, provider: str) 
     )
 
 
+def _arguments(call: _Call) -> dict[str, Any] | None:
+    """The call's arguments as an object; None when the model's JSON does not parse to one."""
+    try:
+        value: Any = json.loads(call.arguments or "{}")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def _run(call: _Call, run_tool: ToolRunner) -> ToolResult:
     """The runner's result, or an error for the model when its arguments are not a JSON object."""
-    try:
-        arguments: Any = json.loads(call.arguments or "{}")
-    except ValueError:
-        arguments = None
-    if not isinstance(arguments, dict):
+    arguments = _arguments(call)
+    if arguments is None:
         log.info("model sent malformed tool arguments", extra={"tool": call.name})
-        error = "the arguments were not a JSON object; call the tool again with valid JSON"
+        error = (
+            f"the arguments were not a JSON object ({call.arguments[:200]!r}); "
+            "call the tool again with valid JSON"
+        )
         return ToolResult(
             call_id=call.call_id,
             name=call.name,
@@ -263,7 +272,12 @@ def _assistant_calls(turn: _Round, calls: list[_Call]) -> ChatCompletionAssistan
             ChatCompletionMessageFunctionToolCallParam(
                 id=call.call_id,
                 type="function",
-                function={"name": call.name, "arguments": call.arguments},
+                # Malformed arguments go back as "{}" (the API may refuse invalid JSON here);
+                # the tool's error result quotes what the model wrote.
+                function={
+                    "name": call.name,
+                    "arguments": call.arguments if _arguments(call) is not None else "{}",
+                },
             )
             for call in calls
         ],

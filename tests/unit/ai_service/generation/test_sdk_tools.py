@@ -24,6 +24,7 @@ from tests.fakes.llm_servers import (
     SIGNATURE,
     DeltaCollector,
     FakeLLMServer,
+    Kind,
     Reply,
     ToolCall,
     build_provider,
@@ -181,7 +182,9 @@ def test_malformed_arguments_go_back_to_the_model_as_an_error(
         assert "malformed" in last["parts"][0]["text"].lower()
     else:
         (sent,) = follow_up.tool_results()
-        assert "JSON" in json.loads(sent.content)["error"]
+        error = json.loads(sent.content)["error"]
+        assert "JSON" in error
+        assert '{"text": milk, "list"' in error  # quoted, so the model sees what it wrote
     assert result.text == "Added milk."
 
 
@@ -406,3 +409,25 @@ def test_vertex_schema_keeps_nullable_fields_and_drops_what_gemini_refuses(
     flat = json.dumps(parameters)
     for refused in ("additionalProperties", "title", "default", "anyOf", '"null"'):
         assert refused not in flat
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])  # Gemini sends no unparsable call
+def test_malformed_arguments_are_echoed_as_an_empty_object(
+    kind: Kind, tool_request: GenerationRequest
+) -> None:
+    collector = DeltaCollector()
+    with FakeLLMServer(kind) as server:
+        server.script(
+            Reply(text="", tool_calls=(ToolCall("add_task", "[1, 2]", call_id="c1"),)),
+            Reply(text="ok"),
+        )
+        provider_for(server).generate(tool_request, collector, run_tool=Runner(collector))
+        echoed = server.requests[1].body["messages"][-2]
+
+    assert echoed["role"] == "assistant"
+    if kind == "openai":
+        assert echoed["tool_calls"][0]["function"]["arguments"] == "{}"
+    else:
+        assert echoed["content"] == [
+            {"type": "tool_use", "id": "c1", "name": "add_task", "input": {}}
+        ]
