@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ai_service.generation.base import (
     MAX_TOOL_ROUNDS,
@@ -431,3 +432,42 @@ def test_malformed_arguments_are_echoed_as_an_empty_object(
         assert echoed["content"] == [
             {"type": "tool_use", "id": "c1", "name": "add_task", "input": {}}
         ]
+
+
+class Shade(StrEnum):
+    WARM = "warm"
+    COOL = "cool"
+
+
+class Bulb(BaseModel):
+    room: str
+    shade: Shade = Shade.WARM
+
+
+class LightsArgs(BaseModel):
+    bulbs: list[Bulb] = Field(min_length=1)
+    fallback: Shade | None = None
+
+
+def test_vertex_schema_inlines_nested_models_and_enums(vertex_server: FakeLLMServer) -> None:
+    request = GenerationRequest(
+        system="",
+        messages=(ChatMessage(role=Role.USER, content="Lights on"),),
+        tools=(spec("set_lights", LightsArgs),),
+    )
+    collector = DeltaCollector()
+
+    provider_for(vertex_server).generate(request, collector, run_tool=Runner(collector))
+
+    parameters = vertex_server.requests[0].body["tools"][0]["functionDeclarations"][0]["parameters"]
+    assert "$ref" not in json.dumps(parameters)
+    assert "$defs" not in parameters
+    bulbs = parameters["properties"]["bulbs"]
+    assert bulbs["type"] == "ARRAY"
+    assert bulbs["items"]["properties"]["shade"] == {"type": "STRING", "enum": ["warm", "cool"]}
+    assert bulbs["items"]["required"] == ["room"]
+    assert parameters["properties"]["fallback"] == {
+        "type": "STRING",
+        "enum": ["warm", "cool"],
+        "nullable": True,
+    }
