@@ -232,6 +232,13 @@ window.chat.start("u1", null);
       0,
     );
     await page.setViewportSize({ width: 1280, height: 800 });
+    // Nothing in the panel's column is wider than it (a date-time picker is, side by side).
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll("#panel .card")]
+        .filter((card) => card.scrollWidth > card.clientWidth)
+        .map((card) => card.getAttribute("aria-labelledby")),
+    );
+    assert.deepEqual(wide, []);
     assert.deepEqual(await axeViolations(page, "#panel, #notifications, #chat"), []);
     assert.deepEqual(opened.errors, []);
   });

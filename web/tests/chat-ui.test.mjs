@@ -1,31 +1,18 @@
 /**
  * The chat view's Stop, Edit and "< i/n >" in headless Chromium, without emulators: Vite builds
- * src/chat.js with `firebase/firestore` and src/data.js replaced by tests/ui/fake-*.js, and the
- * test plays the backend's writes. `npm --prefix web run test:unit` (with tests/branches.test.mjs);
- * the real backend is the e2e test's part. CHROMIUM_PATH overrides /usr/bin/chromium.
+ * src/chat.js with `firebase/firestore` and src/data.js replaced by tests/ui/fake-*.js
+ * (tests/ui/harness.mjs), and the test plays the backend's writes. Part of
+ * `npm --prefix web run test:unit`; the real backend is the e2e test's part.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 
-import { chromium } from "playwright-core";
-import { build } from "vite";
+import { axeViolations, noBrowser, openPage, src } from "./ui/harness.mjs";
 
-const WEB_ROOT = fileURLToPath(new URL("..", import.meta.url));
-const FAKES = join(WEB_ROOT, "tests", "ui");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-describe("chat view: stop, edit, versions (fake Firestore)", { skip: !existsSync(CHROMIUM) && `no browser at ${CHROMIUM}` }, () => {
-  let dir;
-  let server;
-  let browser;
+describe("chat view: stop, edit, versions (fake Firestore)", { skip: noBrowser }, () => {
+  let opened;
   let page;
-  const errors = [];
+  let errors;
   const base = () => page.evaluate(() => `users/u1/conversations/${window.chat.cid}`);
   const turn = (n) => page.locator(`#turn-list > li.turn:nth-child(${n})`);
   const prompts = () =>
@@ -41,61 +28,17 @@ describe("chat view: stop, edit, versions (fake Firestore)", { skip: !existsSync
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "auraos-chat-ui-"));
-    const shell = (await readFile(join(WEB_ROOT, "index.html"), "utf8")).replace(
-      '<script type="module" src="/src/main.js"></script>',
-      '<script type="module" src="./main.js"></script>',
-    );
-    await writeFile(join(dir, "index.html"), shell);
-    await writeFile(
-      join(dir, "main.js"),
-      `import ${JSON.stringify(join(WEB_ROOT, "src", "styles.css"))};
-import { ChatView } from ${JSON.stringify(join(WEB_ROOT, "src", "chat.js"))};
+    opened = await openPage(`import { ChatView } from ${src("chat.js")};
 document.querySelector("#auth-view").hidden = true;
 document.querySelector("#app-view").hidden = false;
 window.chat = new ChatView({});
 window.chat.start("u1", null);
-`,
-    );
-    await build({
-      root: dir,
-      configFile: false,
-      logLevel: "warn",
-      build: { outDir: join(dir, "dist"), target: "es2022", minify: false },
-      plugins: [
-        {
-          name: "fake-firestore",
-          enforce: "pre",
-          resolveId(id) {
-            if (id === "firebase/firestore") return join(FAKES, "fake-firestore.js");
-            if (id === "./data.js") return join(FAKES, "fake-data.js");
-            return null;
-          },
-        },
-      ],
-    });
-    server = createServer(async (request, response) => {
-      const path = request.url === "/" ? "/index.html" : request.url.split("?")[0];
-      try {
-        const body = await readFile(join(dir, "dist", path));
-        const type = path.endsWith(".js") ? "text/javascript" : path.endsWith(".css") ? "text/css" : "text/html";
-        response.writeHead(200, { "content-type": type }).end(body);
-      } catch {
-        response.writeHead(404).end();
-      }
-    }).listen(0, "127.0.0.1");
-    await new Promise((resolve) => server.once("listening", resolve));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, reducedMotion: "reduce" });
-    page.setDefaultTimeout(5000);
-    page.on("pageerror", (error) => errors.push(String(error)));
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+`);
+    ({ page, errors } = opened);
   });
 
   after(async () => {
-    await browser?.close();
-    server?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await opened?.close();
   });
 
   it("Stop: while queued or streaming, from the keyboard; Stopped keeps the partial reply", async () => {
@@ -222,11 +165,7 @@ window.chat.start("u1", null);
       0,
     );
     await page.setViewportSize({ width: 1280, height: 800 });
-    await page.addScriptTag({ path: join(WEB_ROOT, "node_modules", "axe-core", "axe.min.js") });
-    const violations = await page.evaluate(async () =>
-      (await window.axe.run("#chat")).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.html).join(" | ")}`),
-    );
-    assert.deepEqual(violations, []);
+    assert.deepEqual(await axeViolations(page, "#chat"), []);
     assert.deepEqual(errors, []);
   });
 });

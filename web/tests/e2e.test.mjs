@@ -35,6 +35,10 @@ const STORY_PROMPT = "Write a long story about a dragon, at least ten sentences.
 const EDIT_FROM = "what is 2 + 2";
 const EDIT_TO = "what is 3 + 3";
 const BRANCH_PROMPT = "what is 10 - 3";
+const REMINDER_PROMPT = "Remind me to stretch in 1 minute";
+const TIME_ZONE = "Europe/Lisbon"; // the browser's; the profile follows it at sign-in
+// The local scheduler fires due reminders once a minute: "in 1 minute" fires within ~2 minutes.
+const FIRE_MS = Number(process.env.AURAOS_E2E_FIRE_TIMEOUT_MS ?? 150_000);
 const PASSWORD = "e2e-password-1";
 
 /** host:port of the auth, firestore, functions and hosting emulators. */
@@ -91,7 +95,7 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
         return;
       }
       try {
-        await fn();
+        await fn(t);
       } catch (error) {
         failed = true;
         if (page) {
@@ -188,6 +192,7 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
       acceptDownloads: true,
       colorScheme: "light",
       reducedMotion: "reduce",
+      timezoneId: TIME_ZONE,
     });
     context.setDefaultTimeout(UI_MS);
     page = await context.newPage();
@@ -242,6 +247,35 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
     await page.fill("#display-name", "Ada");
     await page.press("#display-name", "Enter"); // updateProfile
     await page.locator("#profile-status", { hasText: "Saved." }).waitFor();
+  });
+
+  step("keeps the profile's time zone to the browser's (updateProfile at sign-in)", async () => {
+    const uid = await userId();
+    await eventually(
+      async () => (await storedDoc(`users/${uid}`)).timeZone,
+      (zone) => zone === TIME_ZONE,
+      "the profile's timeZone",
+    );
+  });
+
+  step("adds a task to a list from the panel and completes it with its checkbox", async () => {
+    await page.fill("#task-text", "buy oat milk");
+    await page.fill("#task-list", "shopping");
+    await page.click("#task-form button[type=submit]");
+    await page.locator("#tasks-status", { hasText: "Added buy oat milk." }).waitFor();
+    const group = page.locator('.task-group[data-list="shopping"]');
+    await group.locator("h3", { hasText: "Shopping (1 open)" }).waitFor(); // through the listener
+    const checkbox = group.getByRole("checkbox", { name: "buy oat milk" });
+    assert.equal(await checkbox.isChecked(), false);
+    const taskId = await group.locator("li.task").getAttribute("data-key");
+    await checkbox.click(); // completeTask
+    await group.locator('li.task[data-done="true"]').waitFor();
+    await group.locator("h3", { hasText: "Shopping (0 open)" }).waitFor();
+    assert.ok(await checkbox.isChecked());
+    const uid = await userId();
+    const stored = await storedDoc(`users/${uid}/tasks/${taskId}`);
+    assert.equal(stored.done?.booleanValue, true, `the task is not done: ${JSON.stringify(stored)}`);
+    assert.ok(stored.doneAt, "the task has no doneAt");
   });
 
   step(
@@ -541,6 +575,56 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
       await page.screenshot({ path: join(RESULTS, "branches.png") });
     },
     4 * REPLY_MS + 30_000,
+  );
+
+  step(
+    "sets a reminder by chat, sees it listed and its tool call, and sees it fire",
+    async (t) => {
+      await page.click("#new-chat");
+      await page.fill("#prompt", REMINDER_PROMPT);
+      await page.press("#prompt", "Enter");
+      await turn(1).waitFor();
+      assert.equal(await waitForTerminal(1), "COMPLETED");
+      const reply = await turn(1).locator(".response").textContent();
+      if ((await turn(1).locator(".tool-calls li").count()) === 0) {
+        // The chat's tools (ai_service, issue #16) are not there yet: the turn has no toolCalls.
+        t.skip(`the chat answered without tools (no toolCalls on the turn): ${JSON.stringify(reply.slice(0, 120))}`);
+        return;
+      }
+      const call = turn(1).locator('.tool-calls li[data-tool="create_reminder"]');
+      assert.equal(await call.getAttribute("data-status"), "ok");
+      assert.match(await call.textContent(), /^create_reminder · ok/);
+      assert.match(reply, /remind you to stretch (today|tomorrow) at \d\d:\d\d/);
+
+      // Listed in the panel through the reminders listener, due in the profile's zone.
+      const reminder = page.locator("#reminder-list li", { hasText: "stretch" });
+      await reminder.waitFor();
+      assert.equal(await reminder.getAttribute("data-status"), "scheduled");
+      assert.match(await reminder.locator(".item-when").textContent(), /^(today|tomorrow) at \d\d:\d\d$/);
+      const reminderId = await reminder.getAttribute("data-key");
+
+      // The scheduler fires it: the reminder turns fired and a notification shows.
+      const started = Date.now();
+      const toast = page.locator("#notification-list .toast", { hasText: "stretch" });
+      await toast.waitFor({ timeout: FIRE_MS });
+      console.log(`# the reminder fired ${Math.round((Date.now() - started) / 1000)} s after it was listed`);
+      await page.locator(`#reminder-list li[data-key="${reminderId}"][data-status="fired"]`).waitFor();
+      const notificationId = await toast.getAttribute("data-notification-id");
+      await mkdir(RESULTS, { recursive: true });
+      await page.screenshot({ path: join(RESULTS, "reminder-fired.png") });
+
+      // Dismiss marks it read (markNotificationsRead): gone here and read as stored.
+      await toast.getByRole("button", { name: /^Dismiss/ }).click();
+      await toast.waitFor({ state: "detached" });
+      const uid = await userId();
+      await eventually(
+        async () => (await storedDoc(`users/${uid}/notifications/${notificationId}`)).readAt,
+        Boolean,
+        "the notification's readAt",
+      );
+      assert.equal((await storedDoc(`users/${uid}/reminders/${reminderId}`)).status, "fired");
+    },
+    REPLY_MS + FIRE_MS + 60_000,
   );
 
   step("fits a 375 px wide screen; drawers open and close from the keyboard", async () => {
