@@ -571,8 +571,8 @@ def _anthropic(handler: BaseHTTPRequestHandler, request: RecordedRequest, reply:
                 "content_block_start",
             )
             yield _sse({"type": "ping"}, "ping")
-            for number, piece in enumerate(pieces):
-                if number == reply.fail_after:
+            for position, piece in enumerate(pieces):
+                if position == reply.fail_after:
                     error = {"type": "overloaded_error", "message": "Overloaded"}
                     yield _sse({"type": "error", "error": error}, "error")
                     return
