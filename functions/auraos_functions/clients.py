@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 
 import firebase_admin
 from firebase_admin import credentials, messaging
@@ -61,20 +62,29 @@ class _NoCredential(credentials.Base):  # type: ignore[misc]
         return AnonymousCredentials()  # type: ignore[no-untyped-call]
 
 
-@functools.cache
+_FAKE_FCM_LOCK = threading.Lock()
+
+
 def _fake_fcm_app(host: str) -> firebase_admin.App:
     """An app of its own (the default app stays as deployed) whose messaging service posts to
     `host`. The SDK has no endpoint option: its service keeps the send URL in `_fcm_url`,
     built from `_MessagingService.FCM_URL` (firebase-admin 7.x; tests/unit/functions checks
     both still exist, so an upgrade that renames them fails a test, not a push silently)."""
-    project = settings().project_id
-    app = firebase_admin.initialize_app(
-        credential=_NoCredential(),
-        options={"projectId": project, "httpTimeout": FAKE_FCM_TIMEOUT_S},
-        name=f"auraos-fake-fcm-{host}",
-    )
-    service = messaging._get_messaging_service(app)
-    if not hasattr(service, "_fcm_url"):
-        raise ConfigurationError("this firebase-admin cannot be pointed at a local FCM server")
-    service._fcm_url = f"http://{host}/v1/projects/{project}/messages:send"
-    return app
+    name = f"auraos-fake-fcm-{host}"
+    with _FAKE_FCM_LOCK:  # overlapping runs in one process must not both create it
+        try:
+            return firebase_admin.get_app(name)
+        except ValueError:
+            pass
+        project = settings().project_id
+        app = firebase_admin.initialize_app(
+            credential=_NoCredential(),
+            options={"projectId": project, "httpTimeout": FAKE_FCM_TIMEOUT_S},
+            name=name,
+        )
+        service = messaging._get_messaging_service(app)
+        if not hasattr(service, "_fcm_url"):
+            firebase_admin.delete_app(app)
+            raise ConfigurationError("this firebase-admin cannot be aimed at a local FCM server")
+        service._fcm_url = f"http://{host}/v1/projects/{project}/messages:send"
+        return app

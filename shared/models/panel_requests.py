@@ -11,7 +11,14 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from .assistant import ItemText
 from .base import Frozen
@@ -64,7 +71,7 @@ class CompleteTaskRequest(Frozen):
     """`completeTask`: mark a task done (or open again with `done: false`)."""
 
     task_id: DocumentName
-    done: bool = True
+    done: StrictBool = True  # "yes" or 1 is a mistake to report, not a yes
 
 
 class TaskRef(Frozen):

@@ -28,6 +28,9 @@ class UidQuery:
     export_as: str
 
 
+# Everything under users/{uid} (sessions, stats, conversations and paths.ASSISTANT_COLLECTIONS:
+# reminders, tasks, notes, events, notifications, devices) is exported by `subtree` and deleted
+# by one recursive delete of the user's document; only what lies outside it is listed here.
 # Documents keyed by uid outside the user's own subtree (rate-limit buckets are keyed by a hash
 # of it and hold nothing personal; they expire by TTL).
 KEYED_BY_UID = (paths.RECOMMENDATIONS,)

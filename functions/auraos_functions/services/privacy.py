@@ -54,12 +54,12 @@ def _json_ready(value: Any) -> Any:
 
 
 def export_user_data(*, db: firestore.Client, uid: str, now: datetime) -> dict[str, Any]:
-    """Every document that holds the user's uid, as JSON."""
-    export: dict[str, Any] = {
-        "uid": uid,
-        "exportedAt": now,
-        "account": user_data.subtree(ref=db.document(paths.user(uid))),
-    }
+    """Every document that holds the user's uid, as JSON: the account's whole tree (with each
+    of paths.ASSISTANT_COLLECTIONS as a list, possibly empty), then what lies outside it."""
+    account = user_data.subtree(ref=db.document(paths.user(uid)))
+    for collection in paths.ASSISTANT_COLLECTIONS:  # always there, empty or not
+        account.setdefault(collection, [])
+    export: dict[str, Any] = {"uid": uid, "exportedAt": now, "account": account}
     for collection in user_data.KEYED_BY_UID:
         snapshot = db.document(f"{collection}/{uid}").get()
         export[collection] = snapshot.to_dict()

@@ -4,6 +4,7 @@ resumes after a crash, and is a no-op the second time."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import firebase_admin
@@ -50,6 +51,43 @@ def documents_holding(db: firestore.Client, uid: str) -> list[str]:
     return found
 
 
+def assistant_items(uid: str) -> dict[str, dict[str, Any]]:
+    """One document in each of the collections Aura's tools and panels write."""
+    now = utc_now()
+    items: dict[str, dict[str, Any]] = {
+        paths.reminder(uid, "r1"): {
+            "text": "water the plants",
+            "dueAt": now + timedelta(days=1),
+            "timeZone": "Europe/Lisbon",
+            "status": "scheduled",
+            "createdAt": now,
+        },
+        paths.task(uid, "t1"): {
+            "text": "milk",
+            "list": "shopping",
+            "done": False,
+            "createdAt": now,
+        },
+        paths.note(uid, "n1"): {"text": "door code", "createdAt": now, "updatedAt": now},
+        paths.event(uid, "e1"): {
+            "title": "Dentist",
+            "startAt": now,
+            "endAt": now + timedelta(hours=1),
+            "timeZone": "UTC",
+        },
+        paths.notification(uid, "reminder-r0"): {
+            "kind": "reminder",
+            "title": "Reminder",
+            "body": "call mum",
+            "createdAt": now,
+            "ref": paths.reminder(uid, "r0"),
+        },
+        paths.device(uid, "d1"): {"token": "tok-1", "createdAt": now, "lastSeenAt": now},
+    }
+    assert {path.split("/")[2] for path in items} == set(paths.ASSISTANT_COLLECTIONS)
+    return items
+
+
 def seed_everywhere(db: firestore.Client, user: SignedInUser) -> set[str]:
     """A user with data in every collection that can hold a uid; returns the paths."""
     uid, now = user.uid, utc_now()
@@ -88,6 +126,7 @@ def seed_everywhere(db: firestore.Client, user: SignedInUser) -> set[str]:
             "createTime": now,
         },
     }
+    writes |= assistant_items(uid)
     for path, data in writes.items():
         db.document(path).set(data)
     sessions = {d.reference.path for d in db.collection(f"{paths.user(uid)}/sessions").stream()}
@@ -113,6 +152,8 @@ def test_export_returns_every_document_holding_the_uid(
             paths.turn(user.uid, conversation["id"], m["id"]) for m in conversation["messages"]
         }
     exported |= {paths.daily_stats(user.uid, s["id"]) for s in account["stats"]}
+    for collection in paths.ASSISTANT_COLLECTIONS:
+        exported |= {paths.user_item(user.uid, collection, d["id"]) for d in account[collection]}
     exported |= {paths.analytics_event(e["id"]) for e in export["analyticsEvents"]}
     exported |= {f"{paths.SECURITY_ALERTS}/{a['id']}" for a in export["securityAlerts"]}
     exported |= {f"{paths.AUDIT_LOGS}/{a['id']}" for a in export["auditLog"]}
@@ -122,6 +163,23 @@ def test_export_returns_every_document_holding_the_uid(
     assert holding - exported == set()
     assert account["email"] == "gdpr@example.com"
     assert account["conversations"][0]["messages"][0]["response"] == "hello"
+    assert account["reminders"][0]["text"] == "water the plants"
+    assert account["tasks"][0]["list"] == "shopping"
+    assert account["notifications"][0]["body"] == "call mum"
+
+
+def test_export_lists_every_assistant_collection_even_when_empty(
+    new_user: Callable[..., SignedInUser],
+) -> None:
+    user = new_user()
+
+    response = call_function("exportMyData", {}, id_token=user.id_token)
+
+    assert response.status_code == 200, response.text
+    account = response.json()["result"]["account"]
+    assert {collection: account[collection] for collection in paths.ASSISTANT_COLLECTIONS} == {
+        collection: [] for collection in paths.ASSISTANT_COLLECTIONS
+    }
 
 
 def test_delete_my_account_leaves_no_document_and_no_auth_user(

@@ -76,6 +76,9 @@ def test_complete_task_defaults_to_done_and_refuses_unknown_fields() -> None:
     assert parse_request(CompleteTaskRequest, {"taskId": "t1"}).done is True
     with pytest.raises(InvalidInput, match="uid"):
         parse_request(CompleteTaskRequest, {"taskId": "t1", "uid": "someone-else"})
+    for done in ("yes", 1, None):
+        with pytest.raises(InvalidInput, match="done"):
+            parse_request(CompleteTaskRequest, {"taskId": "t1", "done": done})
 
 
 def test_notifications_are_marked_read_one_to_fifty_at_a_time() -> None:
