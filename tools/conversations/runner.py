@@ -31,7 +31,7 @@ from ..emulator_auth import SignedInUser, sign_up
 from ..local_stack import PROJECT_ID
 from ..user_firestore import user_client
 from .checks import Check, Context, Observed, StepResult, check_state, check_step
-from .story import TURN_STATES, Setup, StateCheck, Step, Story
+from .story import NO_TOOL, TURN_STATES, Setup, StateCheck, Step, Story
 from .timing import expected_instants, utc_now
 
 TERMINAL = frozenset(TURN_STATES)
@@ -186,10 +186,20 @@ class StoryPlayer:
             listener.latest = self.admin.document(turn_path).get().to_dict() or listener.latest
         return turn_path, listener.latest, ended
 
-    def _pending(self, uid: str, cid: str) -> str | None:
-        data = self.admin.document(paths.conversation(uid, cid)).get().to_dict() or {}
-        pending = data.get("pendingAction") or {}
-        return str(pending["tool"]) if pending.get("tool") else None
+    def _pending(self, uid: str, cid: str, expected: str) -> str | None:
+        """The conversation's pendingAction.tool, waited for (up to `settle_s`) to be `expected`."""
+
+        def read() -> str | None:
+            data = self.admin.document(paths.conversation(uid, cid)).get().to_dict() or {}
+            pending = data.get("pendingAction") or {}
+            return str(pending["tool"]) if pending.get("tool") else None
+
+        deadline = time.monotonic() + self.config.settle_s
+        got = read()
+        while (got or NO_TOOL) != expected and time.monotonic() < deadline:
+            time.sleep(0.25)
+            got = read()
+        return got
 
     def _documents(self, uid: str, collection: str) -> list[dict[str, Any]]:
         return [
@@ -226,19 +236,15 @@ class StoryPlayer:
         ctx = Context(now=utc_now(), zone=self.zone)
         turn_path, turn, ended = self._send(uid, cid, step.user)
         status = turn.get("status") or {}
-
-        def probe() -> list[Check]:
-            seen = Observed(
-                state=str(status.get("state")) if ended else None,
-                reply=str(turn.get("response") or ""),
-                intent=(turn.get("intent") or {}).get("name"),
-                tool_calls=tuple(turn.get("toolCalls") or ()),
-                pending=self._pending(uid, cid) if step.pending is not None else None,
-                error=(status.get("error") or {}).get("message"),
-            )
-            return check_step(step, seen, ctx)
-
-        checks = self._settled(probe) if step.pending is not None else probe()
+        seen = Observed(
+            state=str(status.get("state")) if ended else None,
+            reply=str(turn.get("response") or ""),
+            intent=(turn.get("intent") or {}).get("name"),
+            tool_calls=tuple(turn.get("toolCalls") or ()),
+            pending=self._pending(uid, cid, step.pending) if step.pending is not None else None,
+            error=(status.get("error") or {}).get("message"),
+        )
+        checks = check_step(step, seen, ctx)
         checks += self._state_checks(uid, step.state, ctx, "state")
         return StepResult(
             story=self.story.name,
