@@ -44,6 +44,14 @@ class TurnSetting:
     pending: PendingAction | None
 
 
+def _data(snapshot: Any) -> dict[str, Any]:
+    """A (masked) snapshot's fields; {} for a missing document. `snapshot.get(field)` raises
+    KeyError for an absent field, so read the dict."""
+    if snapshot is None or not snapshot.exists:
+        return {}
+    return dict(snapshot.to_dict() or {})
+
+
 class AssistantStore:
     def __init__(self, db: firestore.Client) -> None:
         self._db = db
@@ -59,14 +67,10 @@ class AssistantStore:
                 [profile_ref, conversation_ref], field_paths=["timeZone", "pendingAction"]
             )
         }
-        profile = snapshots.get(profile_ref.path)
-        conversation = snapshots.get(conversation_ref.path)
-        time_zone = (profile.get("timeZone") if profile and profile.exists else None) or (
-            DEFAULT_TIME_ZONE
-        )
-        pending_raw = (
-            conversation.get("pendingAction") if conversation and conversation.exists else None
-        )
+        profile = _data(snapshots.get(profile_ref.path))
+        conversation = _data(snapshots.get(conversation_ref.path))
+        time_zone = profile.get("timeZone") or DEFAULT_TIME_ZONE
+        pending_raw = conversation.get("pendingAction")
         pending = PendingAction.from_document(pending_raw) if pending_raw else None
         return TurnSetting(time_zone=str(time_zone), pending=pending)
 
