@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .checks import StepResult
 from .report import format_table, totals, write_json, write_junit
-from .runner import StackConfig, play_all, preflight
+from .runner import StackConfig, StoryPlayer, play_all, preflight
 from .story import Story, StoryError, load_stories, story_schema
 
 SHIPPED = Path(__file__).resolve().parents[2] / "tests" / "conversations"
@@ -86,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_UNUSABLE
     err.write(f"playing {len(stories)} stories ({steps} steps), {args.jobs} at a time\n")
 
-    def progress(story: Story, rows: list[StepResult]) -> None:
+    def progress(player: StoryPlayer, rows: list[StepResult]) -> None:
         passed = sum(r.passed for r in rows)
-        err.write(f"  {story.name}: {passed}/{len(rows)} passed\n")
+        how = " (time zone: server write)" if player.time_zone_set_by == "server write" else ""
+        err.write(f"  {player.story.name}: {passed}/{len(rows)} passed{how}\n")
         err.flush()
 
     results = play_all(stories, config=config, jobs=args.jobs, on_story=progress)

@@ -31,7 +31,7 @@ from ..emulator_auth import SignedInUser, sign_up
 from ..local_stack import PROJECT_ID
 from ..user_firestore import user_client
 from .checks import Check, Context, Observed, StepResult, check_state, check_step
-from .story import NO_TOOL, TURN_STATES, Setup, StateCheck, Step, Story
+from .story import NO_TOOL, TURN_STATES, Setup, StateCheck, Step, Story, TimeSpec
 from .timing import expected_instants, utc_now
 
 TERMINAL = frozenset(TURN_STATES)
@@ -86,6 +86,7 @@ class StoryPlayer:
         self.user: SignedInUser | None = None
         self.db: Any = None
         self.conversations: dict[str, str] = {}
+        # "updateProfile", or "server write" where the callable did not take the time zone.
         self.time_zone_set_by = ""
 
     # -- arranging --------------------------------------------------------------------------
@@ -119,7 +120,7 @@ class StoryPlayer:
     def _arrange(self, setup: Setup, uid: str, now: datetime) -> None:
         zone, tz = self.zone, self.story.time_zone
 
-        def at(spec: Any) -> datetime:
+        def at(spec: TimeSpec) -> datetime:
             return expected_instants(spec, now=now, zone=zone)[0]
 
         documents: list[tuple[str, dict[str, Any]]] = []
@@ -332,15 +333,16 @@ def play_all(
     *,
     config: StackConfig,
     jobs: int = 1,
-    on_story: Callable[[Story, list[StepResult]], None] | None = None,
+    on_story: Callable[[StoryPlayer, list[StepResult]], None] | None = None,
 ) -> list[StepResult]:
     """Every story (up to `jobs` at a time, each on its own user); rows in story order."""
     admin = admin_client(config.project)
 
     def one(story: Story) -> list[StepResult]:
-        rows = StoryPlayer(story, config=config, admin=admin).play()
+        player = StoryPlayer(story, config=config, admin=admin)
+        rows = player.play()
         if on_story is not None:
-            on_story(story, rows)
+            on_story(player, rows)
         return rows
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
