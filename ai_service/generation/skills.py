@@ -1,6 +1,7 @@
-"""Deterministic answers for what a small model gets wrong: time, date, arithmetic, weather.
+"""Exact arithmetic and the recognisers the tools use for what a small model gets wrong.
 
-A skill answers from computation or the user's own data, never from the model's memory.
+The tools (ai_service/tools) answer from computation or the user's own data, never from the
+model's memory.
 """
 
 from __future__ import annotations
@@ -9,11 +10,8 @@ import ast
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any
-
-from shared.models.base import Frozen
 
 _BIN_OPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -34,11 +32,6 @@ _MAX_EXPONENT = 100
 # to exhaustion ("2*3+" followed by 1,500 minus signs did) or keep them busy.
 MAX_EXPRESSION_CHARS = 200
 _MAX_DEPTH = 100
-
-
-class SkillAnswer(Frozen):
-    skill: str
-    text: str
 
 
 class UnsafeExpression(ValueError):
@@ -87,37 +80,6 @@ def format_number(value: float) -> str:
     return f"{value:,.6g}"
 
 
-def answer_with_skill(
-    *, intent: str, text: str, now: datetime, weather_configured: bool = False
-) -> SkillAnswer | None:
-    """A complete, correct answer when a skill covers the request; None hands it to the model."""
-    if intent == "arithmetic" or (intent == "out_of_scope" and evaluate_arithmetic(text)):
-        result = evaluate_arithmetic(text)
-        if result is not None:
-            expression, value = result
-            return SkillAnswer(skill="arithmetic", text=f"{expression} = {format_number(value)}")
-        if intent == "arithmetic":
-            return SkillAnswer(
-                skill="arithmetic",
-                text="I couldn't evaluate that expression. Try something like 12 * (3 + 4).",
-            )
-    if intent == "time":
-        return SkillAnswer(
-            skill="time", text=f"It is {now:%H:%M} ({now.tzname() or 'UTC'}) right now."
-        )
-    if intent == "date":
-        return SkillAnswer(skill="date", text=f"Today is {now:%A, %d %B %Y}.")
-    if intent == "weather" and not weather_configured:
-        return SkillAnswer(
-            skill="weather",
-            text=(
-                "I have no live weather data, so I can't tell you the current weather or forecast. "
-                "A weather app or website will have up-to-date conditions for your location."
-            ),
-        )
-    return None
-
-
 _ASKS_FOR_OWN_RECOMMENDATIONS = re.compile(
     r"\b(my recommendations|recommend(ed)?\s+(me\s+)?(a\s+|some\s+|any\s+)?books?|"
     r"what should i read|books? (for|to) me|suggest(ions)?\s+(me\s+)?(a\s+|some\s+)?books?)\b",
@@ -128,23 +90,3 @@ _ASKS_FOR_OWN_RECOMMENDATIONS = re.compile(
 def asks_for_own_recommendations(*, intent: str, text: str) -> bool:
     """A request for the user's own (book) recommendations, which only their data can answer."""
     return intent == "recommendation_request" and bool(_ASKS_FOR_OWN_RECOMMENDATIONS.search(text))
-
-
-def answer_from_recommendations(items: Sequence[Mapping[str, Any]] | None) -> SkillAnswer:
-    """The user's stored recommendations in words; never invented titles."""
-    if not items:
-        return SkillAnswer(
-            skill="recommendations",
-            text=(
-                "I don't have recommendations for you yet. Turn on personalisation in settings, "
-                "then search or open a few books and I'll suggest some."
-            ),
-        )
-    picks = [
-        f"{item.get('title', '?')}" + (f" by {item['authors']}" if item.get("authors") else "")
-        for item in items[:3]
-    ]
-    return SkillAnswer(
-        skill="recommendations",
-        text="From your recommendations: " + "; ".join(picks) + ".",
-    )

@@ -333,11 +333,15 @@ def list_events(ctx: ToolContext, args: ListEventsArgs) -> ToolOutput:
 
 # --- what needs no data --------------------------------------------------------------------------
 def get_time(ctx: ToolContext, args: GetTimeArgs) -> ToolOutput:
-    del args
     local = ctx.now.astimezone(ZoneInfo(ctx.time_zone))
+    say = (
+        f"Today is {local:%A}, {local.day} {local:%B %Y}."
+        if args.what == "date"
+        else f"It is {local:%H:%M} ({ctx.time_zone}) right now."
+    )
     return ToolOutput(
         status=OK,
-        say=f"It is {local:%H:%M} ({ctx.time_zone}) on {local:%A} {local.day} {local:%B}.",
+        say=say,
         result={
             "time": f"{local:%H:%M}",
             "date": local.date().isoformat(),

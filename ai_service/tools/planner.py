@@ -166,6 +166,7 @@ _TIME = re.compile(
     r"\bwhat'?s (?:the|today'?s) date\b|\btell me the time\b|\bcurrent time\b",
     re.IGNORECASE,
 )
+_DATE = re.compile(r"\b(?:date|what day)\b", re.IGNORECASE)
 _WEATHER = re.compile(
     r"\bweather\b|\bforecast\b|\b(?:is|will) it (?:going to )?(?:rain|snow)", re.I
 )
@@ -316,7 +317,8 @@ def plan_request(said: str, *, intent: str) -> Plan | None:  # noqa: PLR0911, PL
         found = find_when(said)
         return Call("list_events", {"day": found[0]} if found else {})
     if intent in ("time", "date") or _TIME.search(said):
-        return Call("get_time", {})
+        about_date = intent == "date" or _DATE.search(said) is not None
+        return Call("get_time", {"what": "date"} if about_date else {})
     arithmetic = evaluate_arithmetic(said)
     if intent == "arithmetic" or arithmetic is not None:
         expression = arithmetic[0] if arithmetic is not None else said

@@ -8,7 +8,7 @@ are camelCase on the wire, as everywhere.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -101,7 +101,9 @@ class ListEventsArgs(Frozen):
 
 
 class GetTimeArgs(Frozen):
-    """The current time and date in the user's time zone."""
+    """The current time (or today's date) in the user's time zone."""
+
+    what: Literal["time", "date"] = "time"
 
 
 class CalculateArgs(Frozen):

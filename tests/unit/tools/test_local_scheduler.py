@@ -15,7 +15,11 @@ from tools.local_scheduler import Job, _load_functions, discover, fire, period_o
 
 def test_every_scheduled_function_is_found_with_its_period() -> None:
     jobs = {job.name: job.period for job in discover(_load_functions())}
-    assert jobs == {"sweep_turns": timedelta(minutes=1), "resume_deletions": timedelta(minutes=5)}
+    assert jobs == {
+        "sweep_turns": timedelta(minutes=1),
+        "resume_deletions": timedelta(minutes=5),
+        "fire_reminders": timedelta(minutes=1),
+    }
 
 
 @pytest.mark.parametrize(

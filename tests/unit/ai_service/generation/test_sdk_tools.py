@@ -19,7 +19,8 @@ from ai_service.generation.base import (
     ToolResult,
     ToolSpec,
 )
-from shared.models.tools import AddTaskArgs, CompleteTaskArgs, GetTimeArgs, ListTasksArgs
+from shared.models.base import Frozen
+from shared.models.tools import AddTaskArgs, CompleteTaskArgs, ListTasksArgs
 from tests.fakes.llm_servers import (
     RESULT,
     SIGNATURE,
@@ -34,6 +35,10 @@ from tests.fakes.llm_servers import (
 SHOPPING = {"list": "shopping", "items": ["milk", "eggs"]}
 
 
+class NoArgs(Frozen):
+    """A tool without arguments (Gemini refuses an object schema with no properties)."""
+
+
 def spec(name: str, model: type[BaseModel]) -> ToolSpec:
     return ToolSpec(
         name=name, description=model.__doc__ or name, parameters=model.model_json_schema()
@@ -43,7 +48,7 @@ def spec(name: str, model: type[BaseModel]) -> ToolSpec:
 TOOLS = (
     spec("list_tasks", ListTasksArgs),
     spec("add_task", AddTaskArgs),
-    spec("get_time", GetTimeArgs),
+    spec("get_time", NoArgs),
 )
 
 
@@ -373,7 +378,7 @@ def test_vertex_tool_round_on_the_wire(
             "required": ["text"],
         },
     }
-    assert declarations[2] == {"name": "get_time", "description": GetTimeArgs.__doc__}
+    assert declarations[2] == {"name": "get_time", "description": NoArgs.__doc__}
     assert first["toolConfig"] == {"functionCallingConfig": {"mode": "AUTO"}}
     model_turn, response_turn = second["contents"][-2:]
     assert model_turn["role"] == "model"
