@@ -13,6 +13,7 @@ import pytest
 from google.cloud import firestore
 
 from auraos_functions.config import settings
+from auraos_functions.repositories import reminders
 from shared import paths
 from shared.models.base import utc_now
 from tests.fakes.fcm_server import FakeFCMServer
@@ -109,6 +110,31 @@ def test_due_reminders_fire_exactly_once_when_two_runs_overlap(
     )
     assert {sent.token for sent in fcm.sent} == {TOKEN}
     assert fcm.sent[0].message["notification"]["title"] == "Reminder"
+
+
+@pytest.mark.usefixtures("background_sweeps_paused")
+def test_one_firing_wins_however_many_race_on_a_reminder(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    """The transaction on the status alone: eight firings of one reminder at once."""
+    user = new_user()
+    _reminder(db, user.uid, "contended", due=utc_now() - timedelta(seconds=1))
+    now = utc_now()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(
+            pool.map(
+                lambda _: reminders.fire_reminder(
+                    db=db, uid=user.uid, reminder_id="contended", now=now
+                ),
+                range(8),
+            )
+        )
+
+    winners = [result for result in results if result is not None]
+    assert len(winners) == 1
+    assert winners[0].notification_id == "reminder-contended"
+    assert set(_notifications(db, user.uid)) == {"reminder-contended"}
 
 
 @pytest.mark.usefixtures("background_sweeps_paused")
