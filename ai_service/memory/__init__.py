@@ -1,0 +1,1 @@
+"""Memory: what the user tells Aura about themselves, kept across conversations."""
