@@ -206,8 +206,8 @@ export class ListsPanel {
     this.taskListNames.replaceChildren(...[...names].map((name) => h("option", { value: name })));
     keepingFocus(this.taskGroups, () =>
       this.taskGroups.replaceChildren(
-        ...groups.map((group) => {
-          const headingId = `list-${group.list.replace(/[^a-z0-9_-]/gi, "_")}-title`;
+        ...groups.map((group, index) => {
+          const headingId = `task-list-${index}-title`; // list names may hold any character
           return h(
             "div",
             { class: "task-group", role: "group", "aria-labelledby": headingId, dataset: { list: group.list } },
