@@ -449,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nmisses (expected -> each parser's answer; '.' = hit):")
     names = list(results)
     print(
-        f"{'expression':<30}{'clock / zone':<34}{'expected':<14}"
+        f"{'expression':<30}{'clock / zone':<38}{'expected':<14}"
         + "".join(f"{n:<18}" for n in names)
     )
     table: list[dict[str, Any]] = []
@@ -478,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{_local(case.now, case.zone)} {case.zone}"
         want = _local(case.expected[0], case.zone) if case.expected else "no time"
         print(
-            f"{case.expression[:29]:<30}{where:<34}{want:<14}" + "".join(f"{c:<18}" for c in cells)
+            f"{case.expression[:29]:<30}{where:<38}{want:<14}" + "".join(f"{c:<18}" for c in cells)
         )
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
