@@ -25,8 +25,9 @@ NOTES = "notes"
 EVENTS = "events"
 NOTIFICATIONS = "notifications"
 DEVICES = "devices"
+MEMORIES = "memories"
 # The user's own data that the assistant's tools act on; export and deletion cover each.
-ASSISTANT_COLLECTIONS = (REMINDERS, TASKS, NOTES, EVENTS, NOTIFICATIONS, DEVICES)
+ASSISTANT_COLLECTIONS = (REMINDERS, TASKS, NOTES, EVENTS, NOTIFICATIONS, DEVICES, MEMORIES)
 
 FLAGS_DOC = f"{CONFIG}/flags"
 
@@ -84,6 +85,14 @@ def notification(uid: str, notification_id: str) -> str:
 
 def device(uid: str, token_id: str) -> str:
     return user_item(uid, DEVICES, token_id)
+
+
+def memories(uid: str) -> str:
+    return f"{user(uid)}/{MEMORIES}"
+
+
+def memory(uid: str, memory_id: str) -> str:
+    return user_item(uid, MEMORIES, memory_id)
 
 
 def tool_item_id(turn_path: str, call: int) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import Field
 
 from shared.models.base import Frozen
@@ -56,11 +58,14 @@ class TrainedAnalyzer:
     def analyze_detailed(self, texts: Sequence[str]) -> list[AnalysisDetail]:
         if not texts:
             return []
+        return self._analyze(texts)[0]
+
+    def _analyze(self, texts: Sequence[str]) -> tuple[list[AnalysisDetail], NDArray[np.float32]]:
         embeddings, words = self.encoder.encode_with_words(texts)
         intents = self.intent.predict_embeddings(texts, embeddings)
         sentiments = self.sentiment.predict_embeddings(texts, embeddings)
         entities = self.entities.predict_words(texts, words)
-        return [
+        details = [
             AnalysisDetail(
                 intent=i.intent,
                 domain_intent=DomainIntent(
@@ -71,6 +76,21 @@ class TrainedAnalyzer:
             )
             for i, e, s in zip(intents, entities, sentiments, strict=True)
         ]
+        return details, embeddings
 
     def analyze(self, texts: Sequence[str]) -> list[Analysis]:
-        return [detail.to_analysis() for detail in self.analyze_detailed(texts)]
+        if not texts:
+            return []
+        details, embeddings = self._analyze(texts)
+        return [
+            detail.to_analysis().model_copy(update={"embedding": _vector(embedding)})
+            for detail, embedding in zip(details, embeddings, strict=True)
+        ]
+
+    def embed(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
+        """Implements `nlu.analysis.Embedder`."""
+        return [_vector(row) for row in self.encoder.encode(texts)] if texts else []
+
+
+def _vector(row: NDArray[np.float32]) -> tuple[float, ...]:
+    return tuple(round(float(value), 6) for value in row)

@@ -15,6 +15,9 @@ class Analysis(Frozen):
     intent: Intent
     entities: tuple[Entity, ...] = ()
     sentiment: Sentiment
+    # The text's sentence embedding from the same encoder pass (unit length), when the analyzer
+    # has an encoder: memory retrieval and search reuse it instead of encoding again.
+    embedding: tuple[float, ...] | None = None
 
     def to_turn_fields(self) -> dict[str, Any]:
         """The fields a chat turn stores (design.md's `intent`, `entities`, `sentiment`)."""
@@ -29,3 +32,9 @@ class Analyzer(Protocol):
     """Understands a batch of texts; loaded once per process."""
 
     def analyze(self, texts: Sequence[str]) -> list[Analysis]: ...
+
+
+class Embedder(Protocol):
+    """Sentence embeddings (unit length) of the analyzer's encoder."""
+
+    def embed(self, texts: Sequence[str]) -> list[tuple[float, ...]]: ...

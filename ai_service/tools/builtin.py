@@ -30,16 +30,19 @@ from shared.models.tools import (
     CompleteTaskArgs,
     CreateEventArgs,
     CreateReminderArgs,
+    ForgetArgs,
     GetRecommendationsArgs,
     GetTimeArgs,
     GetWeatherArgs,
     ListEventsArgs,
     ListRemindersArgs,
     ListTasksArgs,
+    RememberArgs,
     SearchNotesArgs,
 )
 
 from ..generation.skills import evaluate_arithmetic, format_number
+from ..memory.service import MemoryService, second_person
 from ..stores.assistant import Stored
 from .dates import resolve_when, say_day, say_when
 from .registry import Tool, ToolContext, ToolFailure, ToolOutput, ToolRegistry
@@ -157,7 +160,8 @@ def cancel_reminder(ctx: ToolContext, args: CancelReminderArgs) -> ToolOutput:
         )
     target = found[0]
     if not ctx.confirmed:
-        question = f"Cancel the reminder to {_describe(ctx, target)}? Say yes or no."
+        when = say_when(target.item.due_at, now=ctx.now, time_zone=ctx.time_zone)
+        question = f"Cancel the reminder to {target.item.text} ({when})? Say yes or no."
         return ToolOutput(
             status=ToolCallStatus.NEEDS_CONFIRMATION,
             say=question,
@@ -390,6 +394,62 @@ def get_recommendations(ctx: ToolContext, args: GetRecommendationsArgs) -> ToolO
     )
 
 
+# --- memory -------------------------------------------------------------------------------------
+MEMORY_OFF = (
+    "Memory is off. Turn on personalisation in settings and I'll remember what you tell me."
+)
+
+
+def _memory(ctx: ToolContext) -> MemoryService:
+    if ctx.memory is None:
+        raise ToolFailure(MEMORY_OFF)
+    return ctx.memory
+
+
+def remember(ctx: ToolContext, args: RememberArgs) -> ToolOutput:
+    stored = _memory(ctx).remember(
+        uid=ctx.uid,
+        text=args.text,
+        kind=args.kind,
+        slot=args.slot,
+        source_turn=ctx.turn_path,
+        now=ctx.now,
+    )
+    return ToolOutput(
+        status=OK,
+        say=f"I'll remember that {second_person(stored.memory.text)}.",
+        result={"memoryId": stored.id},
+    )
+
+
+def forget(ctx: ToolContext, args: ForgetArgs) -> ToolOutput:
+    memory = _memory(ctx)
+    if args.memory_ids:
+        found = [
+            stored
+            for each in args.memory_ids
+            if (stored := memory.get(uid=ctx.uid, memory_id=each)) is not None
+        ]
+    else:
+        found = memory.to_forget(uid=ctx.uid, slot=args.slot, words=args.text)
+    if not found:
+        raise ToolFailure("I don't remember anything about that.")
+    facts = " and that ".join(second_person(stored.memory.text) for stored in found[:5])
+    ids = [stored.id for stored in found[:5]]
+    if not ctx.confirmed:
+        question = f"Forget that {facts}? Say yes or no."
+        return ToolOutput(
+            status=ToolCallStatus.NEEDS_CONFIRMATION,
+            say=question,
+            result={"memoryIds": ids},
+            pending=_pending(ctx, "forget", {"memoryIds": ids}, question),
+        )
+    memory.forget(uid=ctx.uid, memory_ids=ids)
+    return ToolOutput(
+        status=OK, say=f"Okay, I've forgotten that {facts}.", result={"memoryIds": ids}
+    )
+
+
 def default_registry() -> ToolRegistry:
     return ToolRegistry(
         [
@@ -408,6 +468,8 @@ def default_registry() -> ToolRegistry:
             Tool("calculate", CalculateArgs, calculate),
             Tool("get_weather", GetWeatherArgs, get_weather),
             Tool("get_recommendations", GetRecommendationsArgs, get_recommendations),
+            Tool("remember", RememberArgs, remember),
+            Tool("forget", ForgetArgs, forget),
         ]
     )
 

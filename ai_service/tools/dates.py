@@ -48,7 +48,9 @@ _HAS_CLOCK = re.compile(
     re.IGNORECASE,
 )
 _ORDINAL_DAY = re.compile(r"\b(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b(?!\s+of\b)", re.I)
-_BARE_HOUR = re.compile(r"\bat\s+(\d{1,2})\b(?!\s*(?::|am|pm|a\.m\.|p\.m\.))", re.IGNORECASE)
+_BARE_HOUR = re.compile(
+    r"\bat\s+(\d{1,2})(:\d{2})?(?![:\d])(?!\s*(?:am|pm|a\.m\.|p\.m\.))", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +90,19 @@ def resolve_when(expression: str, *, now: datetime, time_zone: str) -> Resolved 
     text = " ".join(expression.lower().split()).rstrip(".!?")
     if not text:
         return None
-    has_time = bool(_HAS_CLOCK.search(text))
+    exact = _exact(text, local_now)
+    if exact is not None:
+        return Resolved(at=exact, has_time=True)
     text = _normalise(text, local_now)
+    has_time = bool(_HAS_CLOCK.search(text))
     parsed = _parser().parse(
         text,
         languages=["en"],
         settings={
             "PREFER_DATES_FROM": "future",
+            # Local wall-clock time, naive: with TIMEZONE set as well, dateparser compares in
+            # UTC and sends "at 5pm" said at 09:24 in Sydney to tomorrow.
             "RELATIVE_BASE": local_now.replace(tzinfo=None),
-            "TIMEZONE": time_zone,
             "RETURN_AS_TIMEZONE_AWARE": False,
             "PREFER_DAY_OF_MONTH": "first",
         },
@@ -112,6 +118,38 @@ def resolve_when(expression: str, *, now: datetime, time_zone: str) -> Resolved 
         # "at 6pm" said at 22:15 means tomorrow; a date-less clock time rolls over a day
         at = at + timedelta(days=1) if _is_clock_only(text) else at
     return Resolved(at=at, has_time=has_time)
+
+
+_OFFSET = re.compile(
+    r"^in\s+(an?|one|\d+|half an)\s+(minute|min|hour|hr|day|week)s?"
+    r"(?:\s+and\s+(\d+)\s+minutes?)?$",
+    re.IGNORECASE,
+)
+_UNITS = {"minute": 60, "min": 60, "hour": 3600, "hr": 3600, "day": 86400, "week": 604800}
+
+
+def _exact(text: str, local_now: datetime) -> datetime | None:
+    """ISO 8601 (an offset is honoured; none means local time) and "in N units", computed on
+    absolute time so that a night the clocks change does not add or lose an hour."""
+    try:
+        iso = datetime.fromisoformat(text.upper() if "t" in text else text)
+    except ValueError:
+        iso = None
+    if iso is not None and re.match(r"^\d{4}-\d{2}-\d{2}[t\s]\d", text):
+        zone = local_now.tzinfo
+        return iso.astimezone(zone) if iso.tzinfo else iso.replace(tzinfo=zone)
+    match = _OFFSET.match(text)
+    if match is None:
+        return None
+    amount_word, unit, extra_minutes = match.groups()
+    if amount_word == "half an":
+        seconds = 1800.0
+    else:
+        amount = 1 if amount_word in ("a", "an", "one") else int(amount_word)
+        seconds = float(amount * _UNITS[unit.lower()])
+    seconds += 60 * int(extra_minutes or 0)
+    moment = local_now.astimezone(ZoneInfo("UTC")) + timedelta(seconds=seconds)
+    return moment.astimezone(local_now.tzinfo).replace(microsecond=0)
 
 
 def _is_clock_only(text: str) -> bool:
@@ -130,28 +168,43 @@ def _normalise(text: str, local_now: datetime) -> str:
     text = re.sub(r"\b(?:mid-?day)\b", "noon", text)
     text = re.sub(r"\bhalf an hour\b", "30 minutes", text)
     text = re.sub(r"\ba few minutes\b", "5 minutes", text)
+    text = re.sub(rf"\b({_MONTHS})\s+(\d{{1,2}})(?:st|nd|rd|th)\b", r"\1 \2", text)
+    text = re.sub(r"\bhalf past (\d{1,2})\b", r"\1:30", text)
+    text = re.sub(r"\bquarter past (\d{1,2})\b", r"\1:15", text)
+    text = re.sub(r"\bquarter to (\d{1,2})\b", lambda m: f"{(int(m.group(1)) - 1) % 24}:45", text)
     text = re.sub(r"\btonight\b", "today at 20:00", text)
     text = re.sub(r"\bthis evening\b", "today at 18:00", text)
     text = re.sub(r"\btomorrow (morning|afternoon|evening|night)\b", _part_of_day, text)
     text = re.sub(r"\bthis (morning|afternoon)\b", lambda m: "today " + _part_of_day(m), text)
 
+    clock = _HAS_CLOCK.search(text) is not None
+
     def ordinal(match: re.Match[str]) -> str:
         day = int(match.group(1))
         month = local_now.replace(day=1)
-        if day < local_now.day:  # "on the 3rd" said on the 20th: next month's 3rd
+        passed_today = day == local_now.day and not clock and local_now.hour >= DEFAULT_HOUR
+        if day < local_now.day or passed_today:  # "the 3rd" said on the 20th: next month's
             month = (month + timedelta(days=32)).replace(day=1)
         return f"{month:%Y-%m}-{day:02d}"
 
     text = _ORDINAL_DAY.sub(ordinal, text)
 
+    names_a_day = re.search(
+        rf"\b(?:today|tomorrow|{_WEEKDAYS}|\d{{4}}-\d{{2}}-\d{{2}}|{_MONTHS})\b", text
+    )
+
     def bare_hour(match: re.Match[str]) -> str:
-        hour = int(match.group(1))
+        hour, minutes = int(match.group(1)), match.group(2) or ":00"
         if hour > 12:
-            return f"at {hour}:00"
-        # "at 7": the next 7 o'clock, morning or evening (a passed one rolls over to tomorrow)
-        if hour < 12 and hour <= local_now.hour < hour + 12:
+            return f"at {hour}{minutes}"
+        if names_a_day:
+            # "tomorrow at 3" is the afternoon, "tomorrow at 9" the morning
+            return f"at {hour + 12 if 1 <= hour <= 6 else hour}{minutes}"
+        # "at 7" / "at 7:30": the next such time, morning or evening (a passed one rolls over)
+        minute = int(minutes[1:])
+        if hour < 12 and (hour, minute) <= (local_now.hour, local_now.minute) < (hour + 12, minute):
             hour += 12
-        return f"at {hour}:00"
+        return f"at {hour}{minutes}"
 
     return _BARE_HOUR.sub(bare_hour, text)
 

@@ -17,12 +17,13 @@ from typing import Any
 from shared.models.assistant import DEFAULT_LIST, SHOPPING_LIST, PendingAction
 
 from ..generation.skills import asks_for_own_recommendations, evaluate_arithmetic
+from ..memory.extract import forget_target
 from .dates import find_when
 
 CAPABILITIES = (
-    "I can set reminders (and list or cancel them), keep your to-do, shopping and other lists, "
-    "take and search notes, add events to your calendar and read it back, tell the time and "
-    "date, and do arithmetic."
+    "I can set reminders, keep your to-do and shopping lists, take and search notes, add events "
+    "to your calendar, tell the time and do arithmetic. With personalisation on, I remember "
+    "what you tell me about yourself."
 )
 EXAMPLE = 'Try "Remind me to water the plants at 6pm" or "Add milk to my shopping list".'
 
@@ -152,7 +153,7 @@ _SEARCH_NOTES = re.compile(
 )
 _CREATE_EVENT = re.compile(
     r"^(?:add|put)\s+(?P<title>.+?)\s+(?:to|on|in|into)\s+(?:my|the)\s+(?:calendar|agenda|diary)"
-    r"(?P<rest>.*)$|^(?:schedule|arrange|set up|plan|book)\s+(?P<title2>(?:a|an|the|my)\s+.+)$",
+    r"(?P<rest>.*)$|^(?:schedule|arrange|set up|plan|book)\s+(?P<title2>.+)$",
     re.IGNORECASE,
 )
 _LIST_EVENTS = re.compile(
@@ -224,12 +225,11 @@ def _answer_pending(said: str, pending: PendingAction) -> Plan | None:  # noqa: 
         if _YES.match(said):
             return Call(pending.tool, dict(pending.args), confirmed=True)
         if _NO.match(said) or _NEVER_MIND.match(said):
-            keep = (
-                f"Okay, I'll leave your {list_label(str(pending.args.get('list', DEFAULT_LIST)))} "
-                "list as it is."
-                if pending.tool == "clear_list"
-                else "Okay, I'll keep it."
-            )
+            keep = {
+                "clear_list": f"Okay, I'll leave your "
+                f"{list_label(str(pending.args.get('list', DEFAULT_LIST)))} list as it is.",
+                "forget": "Okay, I'll keep remembering it.",
+            }.get(pending.tool, "Okay, I'll keep it.")
             return Say(keep, kind="declined", args={"tool": pending.tool})
         return None  # something else: the pending action is dropped
     if _NEVER_MIND.match(said):
@@ -278,10 +278,16 @@ def plan_request(said: str, *, intent: str) -> Plan | None:  # noqa: PLR0911, PL
         about = match.group("after") or match.group("before") or ""
         about = re.sub(r"^(?:my|the|that)\s+", "", about).strip()
         return Call("cancel_reminder", {"text": about} if about else {})
+    for pattern, what in _CANNOT:
+        if pattern.search(said):
+            return Say(f"I can't {what} yet. {CAPABILITIES}", kind="cannot", args={"what": what})
     if (match := _CREATE_EVENT.match(said)) and (
         match.group("title") or find_when(match.group("title2") or "")
     ):
         return _event(match.group("title") or match.group("title2"), match.group("rest") or "")
+    if (forgetting := forget_target(said)) is not None:
+        slot, words = forgetting
+        return Call("forget", {k: v for k, v in (("slot", slot), ("text", words)) if v})
     if match := _CLEAR_LIST.match(said):
         return Call("clear_list", {"list": list_name(match.group("list") or match.group("list2"))})
     if (match := _ADD_TASK.match(said)) and not re.search(
@@ -329,9 +335,6 @@ def plan_request(said: str, *, intent: str) -> Plan | None:  # noqa: PLR0911, PL
         return Call("get_recommendations", {})
     if intent == "help" or _HELP.match(said):
         return Say(f"{CAPABILITIES} {EXAMPLE}", kind="capabilities")
-    for pattern, what in _CANNOT:
-        if pattern.search(said):
-            return Say(f"I can't {what} yet. {CAPABILITIES}", kind="cannot", args={"what": what})
     return None
 
 

@@ -25,6 +25,7 @@ from shared.errors import AuraError
 from shared.models.assistant import PendingAction, ToolCall, ToolCallStatus
 
 from ..generation.base import ToolInvocation, ToolResult, ToolSpec
+from ..memory.service import MemoryService
 from ..stores.assistant import AssistantStore
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class ToolContext:
     # True only while running an action the user confirmed with their own "yes".
     confirmed: bool = False
     weather_configured: bool = False
+    # None unless the user turned personalisation on: nothing is remembered without it.
+    memory: MemoryService | None = None
     _calls: itertools.count[int] = field(default_factory=itertools.count)
 
     @property

@@ -15,6 +15,7 @@ from pydantic import Field, StringConstraints
 from .assistant import DEFAULT_LIST, ItemText, ListName, NoteText
 from .base import Frozen
 from .ids import DocumentName
+from .memory import MemoryKind
 
 # A time as the user or a model says it: ISO 8601 ("2026-12-02T18:00", read in the user's time
 # zone when it has no offset) or words ("at 6pm", "tomorrow at 9am", "in 20 minutes").
@@ -120,3 +121,22 @@ class GetWeatherArgs(Frozen):
 
 class GetRecommendationsArgs(Frozen):
     """The user's own book recommendations."""
+
+
+class RememberArgs(Frozen):
+    """Remember a fact the user told about themselves, in the third person ('Lives in Porto')."""
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    kind: MemoryKind = MemoryKind.FACT
+    slot: Annotated[str, StringConstraints(max_length=80)] | None = Field(
+        default=None, description="What it is about, e.g. 'home', 'name', 'person:wife'"
+    )
+
+
+class ForgetArgs(Frozen):
+    """Forget something Aura remembers about the user (needs the user's confirmation)."""
+
+    memory_ids: list[DocumentName] = Field(default_factory=list, max_length=20)
+    slot: Annotated[str, StringConstraints(max_length=80)] | None = None
+    text: Query | None = Field(default=None, description="Words of the memory to forget")
+    confirmed: bool = False

@@ -28,6 +28,14 @@ MORNING = datetime(2026, 12, 1, 8, 30, tzinfo=ZoneInfo(LISBON))
         ("at 7", MORNING, "2026-12-01 19:00"),
         ("December 3 at 5pm", LATE, "2026-12-03 17:00"),
         ("2026-12-02T18:00", LATE, "2026-12-02 18:00"),
+        ("2026-12-05T14:30:00+01:00", LATE, "2026-12-05 13:30"),  # an offset is honoured
+        ("at 7:30", MORNING, "2026-12-01 19:30"),
+        ("at 7:30pm", MORNING, "2026-12-01 19:30"),
+        ("tomorrow at 9", LATE, "2026-12-02 09:00"),
+        ("tomorrow at 3", LATE, "2026-12-02 15:00"),
+        ("at half past 6", MORNING, "2026-12-01 18:30"),
+        ("Dec 3rd at 5pm", LATE, "2026-12-03 17:00"),
+        ("on the 1st", LATE, "2027-01-01 09:00"),  # today's morning has passed: next month
     ],
 )
 def test_times_resolve_in_the_users_zone(expression: str, now: datetime, expected: str) -> None:
@@ -82,3 +90,22 @@ def test_times_are_said_back_relative_to_today() -> None:
 
     assert say_when(today.at, now=LATE, time_zone=LISBON) == "today at 23:00"
     assert say_when(friday.at, now=LATE, time_zone=LISBON) == "on Friday 4 December at 10:00"
+
+
+def test_an_offset_in_hours_is_absolute_time_across_a_clock_change() -> None:
+    # 00:30 on 25 October 2026 in Lisbon: at 02:00 the clocks go back to 01:00
+    night = datetime(2026, 10, 25, 0, 30, tzinfo=ZoneInfo(LISBON))
+    resolved = resolve_when("in 2 hours", now=night, time_zone=LISBON)
+
+    assert resolved is not None
+    utc = ZoneInfo("UTC")  # same-zone subtraction is wall-clock; compare instants
+    assert (resolved.at.astimezone(utc) - night.astimezone(utc)).total_seconds() == 7200
+    assert f"{resolved.at:%H:%M}" == "01:30"
+
+
+def test_in_sydney_a_time_still_ahead_today_is_today() -> None:
+    now = datetime(2026, 12, 2, 9, 24, tzinfo=ZoneInfo("Australia/Sydney"))
+    resolved = resolve_when("at 5pm", now=now, time_zone="Australia/Sydney")
+
+    assert resolved is not None
+    assert f"{resolved.at:%Y-%m-%d %H:%M}" == "2026-12-02 17:00"
