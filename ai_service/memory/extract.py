@@ -63,6 +63,11 @@ _OPENER = (
     r"|nice to meet you|pleased to meet you|thanks|thank you)"
 )
 _OPENERS = rf"^(?:{_OPENER}\b[\s,!.:;-]*)*"
+# Fillers that may close a clause ("I'm vegan btw", "I live in Porto now, lol").
+_CLOSERS = (
+    r"(?:[\s,]+(?:btw|by the way|fyi|lol|haha|hehe|though|ok|okay|thanks|thank you|aura|:\)|:d)"
+    r"[\s.!]*)+$"
+)
 # Adverbs allowed between "I" and the verb ("I really like", "I've just moved").
 _ADVERBS = (
     r"(?:(?:also|really|actually|currently|now|still|just|recently|truly|absolutely|totally"
@@ -202,13 +207,14 @@ _PRONOUNS = _words(
     """
     it that this these those them him her you yours your me myself us everything nothing
     anything something everyone anyone someone how what when where why which whatever
-    the way there here one
+    there here one
     """
 )
 
 # Where a value ends: punctuation or a word that starts a new thought ("Porto since 2020").
 _PLACE_END = re.compile(
-    r"\s*[,;:!?()]|\.(?:\s|$)|\s+(?:and|but|with|since|for|because|so|now|currently|at the moment"
+    rf"\s+(?:in|on|since|from)\s+(?:{_MONTHS}|(?:19|20)\d\d|\d{{1,2}}(?:st|nd|rd|th)?\b)\b"
+    r"|\s*[,;:!?()]|\.(?:\s|$)|\s+(?:and|but|with|since|for|because|so|now|currently|at the moment"
     r"|these days|last|this year|ago|recently|anymore|any more|too|as well|though|which|where"
     r"|who|when|while|after|before|until|right now|nowadays|permanently|temporarily|lol"
     r"|haha|i|it|they|near me|full time|part time|full-time|part-time)\b",
@@ -290,6 +296,7 @@ def _clauses(sentence: str) -> list[str]:
 
 def _strip_openers(clause: str) -> str:
     body = re.sub(_OPENERS, "", clause, flags=re.IGNORECASE).strip()
+    body = re.sub(_CLOSERS, "", body, flags=re.IGNORECASE)
     return body.rstrip(" .!")
 
 
@@ -354,7 +361,9 @@ def _name(clause: str) -> Candidate | None:  # noqa: PLR0911 - one refusal per r
         if value.lower().split()[0] in {"tomorrow", "later", "back", "soon", "tonight", "when"}:
             return None
         return _name_candidate(value)
-    said = re.match(rf"^{_I_AM}\s+(?P<v>[A-Za-z][\w'-]*(?:\s+[A-Z][\w'-]*)?)\s*$", clause, _flags())
+    said = re.match(
+        rf"^{_I_AM}\s+(?P<v>[A-Za-z][\w'-]*(?:\s+[A-Z][\w'-]*)?)\s*(?:,.*)?$", clause, _flags()
+    )
     if said is None:
         return None
     value = said["v"]
@@ -386,12 +395,17 @@ def _home(clause: str) -> Candidate | None:
         clause,
         _flags(),
     )
+    lived = re.match(
+        rf"^{_I_HAVE}\s+{_ADVERBS}lived\s+in\s+(?P<v>.+?)\s+(?:for|since)\s+\S.*$",
+        clause,
+        _flags(),
+    )
     moved = re.match(
         rf"^(?:i|{_I_HAVE}|we|we'?ve)\s+{_ADVERBS}(?:moved|relocated)\s+(?:back\s+)?(?:to)\s+(?P<v>.+)$",
         clause,
         _flags(),
     )
-    match = found or moved
+    match = found or lived or moved
     if match is None:
         return None
     value = _cut(match["v"], _PLACE_END)
@@ -578,13 +592,21 @@ def _likes(clause: str) -> Candidate | None:
         clause,
         _flags(),
     )
-    match = dislike or like
+    fan = re.match(
+        rf"^{_I_AM}\s+{_ADVERBS}(?:a|an)\s+(?:big|huge|massive|great|die-hard|diehard|lifelong)\s+"
+        r"(?P<v>[\w'&-]+(?:\s+[\w'&-]+){0,3}?)\s+(?:fan|supporter)$",
+        clause,
+        _flags(),
+    )
+    match = dislike or like or fan
     if match is None:
         return None
     value = _cut(match["v"], _LIKE_END, max_words=8)
+    if re.match(r"^to\s+(?:be|think|say|know|see|hear|get|have|make|keep|let)\b", value, re.I):
+        return None  # "I don't like to be called Sam", "I like to think so"
     if not value or _is_pronoun_like(value):
         return None
-    if re.match(r"^(?:your|ur|talking to you|chatting|you)\b", value, re.IGNORECASE):
+    if re.match(r"^(?:your|ur|talking to you|chatting|you|the way)\b", value, re.IGNORECASE):
         return None
     slot_value = re.split(r"\s+(?:over|to|than|more than|instead of)\s+", value)[0]
     slot_value = re.sub(r"^to\s+", "", slot_value, flags=re.IGNORECASE)
