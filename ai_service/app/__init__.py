@@ -16,11 +16,12 @@ from shared.tracing import TraceConfig, configure_tracing
 from ..clients import firestore_client
 from ..config import Settings
 from ..flags import FlagsReader
-from ..nlu.analysis import Analyzer
+from ..nlu.analysis import Analyzer, Embedder
 from ..nlu.baseline import BaselineAnalyzer
 from ..pipeline.analytics import AnalyticsProcessor
 from ..pipeline.chat import ChatPipeline, PipelineSettings, ReplyGenerator
 from ..stores.assistant import AssistantStore
+from ..stores.memory import MemoryStore
 from ..tools import dates
 from ..tools.service import ToolTurns
 from .health import health
@@ -45,6 +46,7 @@ def create_app(
     db = firestore_client(settings.project_id)
     flags = FlagsReader(db=db, max_age_s=settings.flags_max_age_s)
     analyzer: Analyzer = BaselineAnalyzer()
+    embedder: Embedder | None = None  # memory needs the trained encoder's embeddings
     detector: AnomalyDetector | None = None
     recommender: Recommender | None = None
     if settings.ml_models:
@@ -59,6 +61,7 @@ def create_app(
             registry.anomaly,
             registry.recommender,
         )
+        embedder = registry.analyzer
         app.extensions[EXTENSION_KEY] = registry
         app.register_blueprint(ml_api)
     if generator is None:
@@ -77,6 +80,8 @@ def create_app(
         ),
         clock=utc_now,
         tools=ToolTurns(store=AssistantStore(db)),
+        memory=MemoryStore(db),
+        embedder=embedder,
         flags=flags.get,
     )
     dates.warm_up()  # the date parser's data, loaded now rather than on the first reminder

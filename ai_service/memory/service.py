@@ -61,8 +61,18 @@ def second_person(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """A reply from memory alone, and the memories it used."""
+
     text: str
-    memory: StoredMemory
+    memories: tuple[StoredMemory, ...] = ()
+
+
+UNKNOWN = "I don't know that yet. Tell me and I'll remember it."
+
+
+def acknowledge(learned: Sequence[StoredMemory]) -> str:
+    facts = " and that ".join(second_person(stored.memory.text) for stored in learned)
+    return f"Got it. I'll remember that {facts}."
 
 
 class MemoryService:
@@ -126,9 +136,17 @@ class MemoryService:
         if slot is None:
             return None
         found = self._store.get(uid=uid, memory_id=memory_id(slot=slot, text=""))
-        if found is None:
-            return None
-        return Answer(text=f"{_capitalised(second_person(found.memory.text))}.", memory=found)
+        memories = (
+            (found,)
+            if found is not None
+            else tuple(  # a family of slots ("likes" -> "likes:jazz", "likes:hiking")
+                m for m in self._store.all(uid=uid) if (m.memory.slot or "").startswith(f"{slot}:")
+            )
+        )
+        if not memories:
+            return Answer(text=UNKNOWN)  # never let the model guess where the user lives
+        facts = "; ".join(second_person(m.memory.text) for m in memories[:10])
+        return Answer(text=f"{_capitalised(facts)}.", memories=memories)
 
     def recall(self, *, uid: str, vector: Sequence[float]) -> list[StoredMemory]:
         """What the user told Aura that bears on a prompt (its embedding): one vector query."""
@@ -151,8 +169,8 @@ class MemoryService:
         for each in memory_ids:
             self._store.delete(uid=uid, memory_id=each)
 
-    def mark_used(self, *, uid: str, memories: Sequence[StoredMemory], now: datetime) -> None:
-        self._store.mark_used(uid=uid, memory_ids=[m.id for m in memories], at=now)
+    def mark_used(self, *, uid: str, memory_ids: Sequence[str], now: datetime) -> None:
+        self._store.mark_used(uid=uid, memory_ids=memory_ids, at=now)
 
 
 def _capitalised(text: str) -> str:

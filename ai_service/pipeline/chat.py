@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,11 +34,13 @@ from ..generation.base import (
     ToolRunner,
 )
 from ..generation.tokens import count_tokens
-from ..nlu.analysis import Analyzer
+from ..memory.service import MemoryService, acknowledge
+from ..nlu.analysis import Analyzer, Embedder
 from ..stores.assistant import TurnSetting
+from ..stores.memory import MemoryStore, StoredMemory
 from ..tools.planner import CAPABILITIES
 from ..tools.registry import ToolContext
-from ..tools.service import ToolTurns
+from ..tools.service import ToolAnswer, ToolTurns
 from . import turns
 from .context import extend_summary, load_context, stable_window
 from .moderation import moderate
@@ -115,10 +117,14 @@ class ChatPipeline:
         settings: PipelineSettings,
         clock: Callable[[], datetime],
         tools: ToolTurns,
+        memory: MemoryStore | None = None,
+        embedder: Embedder | None = None,
         flags: Callable[[], FeatureFlags] = FeatureFlags,
     ) -> None:
         self._db = db
         self._tools = tools
+        self._memory = memory
+        self._embedder = embedder
         self._flags = flags
         self._analyzer = analyzer
         self._generator = generator
@@ -192,19 +198,9 @@ class ChatPipeline:
             analysis = self._analyzer.analyze([prompt])[0]
             span.set_attribute("auraos.intent", analysis.intent.name)
         now = self._clock()
-        with _span("turn.tools") as span:
-            setting = self._tools.setting(uid=claim.uid, cid=claim.cid)
-            tool_ctx = self._tools.context(
-                uid=claim.uid,
-                cid=claim.cid,
-                turn_id=claim.turn_id,
-                time_zone=setting.time_zone,
-                now=now,
-            )
-            answer = self._tools.answer(
-                tool_ctx, text=prompt, intent=analysis.intent.name, pending=setting.pending
-            )
-            span.set_attribute("auraos.tool", answer.kind if answer else "")
+        setting, memory, tool_ctx, answer = self._answer_without_model(
+            claim, prompt=prompt, intent=analysis.intent.name, now=now
+        )
         if answer is not None:
             result = GenerationResult(
                 text=answer.text,
@@ -214,12 +210,14 @@ class ChatPipeline:
                 output_tokens=count_tokens(answer.text),
             )
             cost, conversation, interrupted = 0.0, None, False
-            calls, pending = answer.calls, answer.pending
+            calls, pending, memory_ids = answer.calls, answer.pending, answer.memory_ids
         else:
+            recalled = self._recall(memory, uid=claim.uid, embedding=analysis.embedding)
             result, conversation, interrupted, calls, pending = self._generate(
-                claim, tool_ctx, setting
+                claim, tool_ctx, setting, recalled
             )
             cost = self._generator.cost(result)
+            memory_ids = tuple(stored.id for stored in recalled)
         self._tools.keep_pending(
             uid=claim.uid, cid=claim.cid, before=setting.pending, after=pending
         )
@@ -236,6 +234,7 @@ class ChatPipeline:
             "toolCalls": [call.to_document() for call in calls]
             if calls
             else firestore.DELETE_FIELD,
+            "memoryIds": list(memory_ids) if memory_ids else firestore.DELETE_FIELD,
         }
         if interrupted:  # a streaming write failed: stopped by its owner, or the claim is lost
             text = result.text.strip()
@@ -259,7 +258,55 @@ class ChatPipeline:
             )
         if outcome in (TurnOutcome.COMPLETED, TurnOutcome.STOPPED):
             self._update_conversation(claim, conversation, prompt=prompt, reply=text, usage=usage)
+            if memory is not None and memory_ids:
+                memory.mark_used(uid=claim.uid, memory_ids=memory_ids, now=now)
         return outcome
+
+    def _answer_without_model(
+        self, claim: turns.Claim, *, prompt: str, intent: str, now: datetime
+    ) -> tuple[TurnSetting, MemoryService | None, ToolContext, ToolAnswer | None]:
+        """The turn's setting, memory and tools, and the answer a tool or a memory gives (None
+        leaves the turn to the model). What the prompt states is learned first, so that
+        "Actually I moved to Lisbon" is remembered whatever answers it."""
+        setting = self._tools.setting(uid=claim.uid, cid=claim.cid)
+        memory = self._memory_for(setting)
+        tool_ctx = self._tools.context(
+            uid=claim.uid,
+            cid=claim.cid,
+            turn_id=claim.turn_id,
+            time_zone=setting.time_zone,
+            now=now,
+            memory=memory,
+        )
+        learned: list[StoredMemory] = []
+        if memory is not None:
+            with _span("turn.memory.learn") as span:
+                learned = memory.learn(uid=claim.uid, text=prompt, source_turn=claim.path, now=now)
+                span.set_attribute("auraos.learned", len(learned))
+        with _span("turn.tools") as span:
+            answer = self._tools.answer(
+                tool_ctx, text=prompt, intent=intent, pending=setting.pending
+            )
+            if answer is None and memory is not None:
+                answer = _from_memory(memory, uid=claim.uid, prompt=prompt, learned=learned)
+            span.set_attribute("auraos.tool", answer.kind if answer else "")
+        return setting, memory, tool_ctx, answer
+
+    def _memory_for(self, setting: TurnSetting) -> MemoryService | None:
+        """Memory for this turn: only with the user's personalisation consent and an encoder."""
+        if not setting.personalization or self._memory is None or self._embedder is None:
+            return None
+        return MemoryService(store=self._memory, embedder=self._embedder)
+
+    def _recall(
+        self, memory: MemoryService | None, *, uid: str, embedding: tuple[float, ...] | None
+    ) -> list[StoredMemory]:
+        if memory is None or embedding is None:
+            return []
+        with _span("turn.memory.recall") as span:
+            recalled = memory.recall(uid=uid, vector=embedding)
+            span.set_attribute("auraos.recalled", len(recalled))
+        return recalled
 
     def _settle_lost_write(
         self, claim: turns.Claim, *, response: str, analysis: dict[str, Any], usage: Usage
@@ -283,7 +330,11 @@ class ChatPipeline:
         return TurnOutcome.STOPPED if stopped else TurnOutcome.SKIPPED
 
     def _generate(
-        self, claim: turns.Claim, tool_ctx: ToolContext, setting: TurnSetting
+        self,
+        claim: turns.Claim,
+        tool_ctx: ToolContext,
+        setting: TurnSetting,
+        recalled: Sequence[StoredMemory],
     ) -> tuple[GenerationResult, Conversation, bool, tuple[ToolCall, ...], PendingAction | None]:
         """Stream the model's reply into the turn: (result, the conversation as read, whether a
         streaming write failed, which stopped the provider's stream where it was, the tools the
@@ -314,6 +365,9 @@ class ChatPipeline:
             + TOOLS_PROMPT
             + f" Now it is {local_now:%A %d %B %Y, %H:%M} ({setting.time_zone})."
         )
+        if recalled:
+            known = "\n".join(f"- {stored.memory.text}" for stored in recalled)
+            system += f"\nWhat the user told you before (use it only where it helps):\n{known}"
         if earlier:
             system += f"\nEarlier in this conversation:\n{earlier}"
         session = self._tools.for_model(tool_ctx)
@@ -404,3 +458,19 @@ class ChatPipeline:
     def _release(self, claim: turns.Claim) -> None:
         """Give the turn back to the queue so Pub/Sub's redelivery can claim it again."""
         turns.release_turn(db=self._db, claim=claim)
+
+
+def _from_memory(
+    memory: MemoryService, *, uid: str, prompt: str, learned: Sequence[StoredMemory]
+) -> ToolAnswer | None:
+    """A question a memory answers, or a statement just learned, answered without a model."""
+    answered = memory.answer(uid=uid, text=prompt)
+    if answered is not None:
+        return ToolAnswer(
+            text=answered.text,
+            kind="memory",
+            memory_ids=tuple(stored.id for stored in answered.memories),
+        )
+    if learned and "?" not in prompt:
+        return ToolAnswer(text=acknowledge(learned), kind="memory")
+    return None

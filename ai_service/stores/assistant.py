@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
@@ -42,6 +43,8 @@ class TurnSetting:
 
     time_zone: str
     pending: PendingAction | None
+    # The user's consent to personalisation: memory is used only with it.
+    personalization: bool = False
 
 
 def _data(snapshot: Any) -> dict[str, Any]:
@@ -50,6 +53,18 @@ def _data(snapshot: Any) -> dict[str, Any]:
     if snapshot is None or not snapshot.exists:
         return {}
     return dict(snapshot.to_dict() or {})
+
+
+def _known_zone(name: object) -> str:
+    """The profile's zone; the rules can only check its shape, so an unknown one reads as UTC
+    (as functions read it), never as a failed turn."""
+    if isinstance(name, str):
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            return DEFAULT_TIME_ZONE
+        return name
+    return DEFAULT_TIME_ZONE
 
 
 class AssistantStore:
@@ -64,15 +79,19 @@ class AssistantStore:
         snapshots = {
             snapshot.reference.path: snapshot
             for snapshot in self._db.get_all(
-                [profile_ref, conversation_ref], field_paths=["timeZone", "pendingAction"]
+                [profile_ref, conversation_ref],
+                field_paths=["timeZone", "consent.personalization", "pendingAction"],
             )
         }
         profile = _data(snapshots.get(profile_ref.path))
         conversation = _data(snapshots.get(conversation_ref.path))
-        time_zone = profile.get("timeZone") or DEFAULT_TIME_ZONE
         pending_raw = conversation.get("pendingAction")
         pending = PendingAction.from_document(pending_raw) if pending_raw else None
-        return TurnSetting(time_zone=str(time_zone), pending=pending)
+        return TurnSetting(
+            time_zone=_known_zone(profile.get("timeZone")),
+            pending=pending,
+            personalization=(profile.get("consent") or {}).get("personalization") is True,
+        )
 
     def set_pending(self, *, uid: str, cid: str, pending: PendingAction | None) -> None:
         """Keep (or drop) the conversation's pending action; a deleted conversation stays so."""

@@ -8,6 +8,7 @@ from datetime import datetime
 from shared.models.assistant import PendingAction, ToolCall, ToolCallStatus
 
 from ..generation.base import ToolRunner, ToolSpec
+from ..memory.service import MemoryService
 from ..stores.assistant import AssistantStore, TurnSetting
 from .builtin import default_registry
 from .planner import Ask, Call, Say, plan_turn
@@ -22,6 +23,7 @@ class ToolAnswer:
     kind: str  # the tool's name, or "capabilities" / "cannot" / "declined"
     calls: tuple[ToolCall, ...] = ()
     pending: PendingAction | None = None
+    memory_ids: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -60,7 +62,14 @@ class ToolTurns:
         return self._store.turn_setting(uid=uid, cid=cid)
 
     def context(
-        self, *, uid: str, cid: str, turn_id: str, time_zone: str, now: datetime
+        self,
+        *,
+        uid: str,
+        cid: str,
+        turn_id: str,
+        time_zone: str,
+        now: datetime,
+        memory: MemoryService | None = None,
     ) -> ToolContext:
         return ToolContext(
             uid=uid,
@@ -70,6 +79,7 @@ class ToolTurns:
             now=now,
             store=self._store,
             weather_configured=self._weather_configured,
+            memory=memory,
         )
 
     def answer(

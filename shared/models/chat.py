@@ -199,6 +199,8 @@ class ChatTurn(Document):
     status: TurnStatus | None = None
     usage: Usage | None = None
     tool_calls: tuple[ToolCall, ...] = ()
+    # The memories (users/{uid}/memories ids) this turn's answer used.
+    memory_ids: tuple[str, ...] = ()
 
 
 class ConversationSettings(Frozen):

@@ -13,6 +13,7 @@ from typing import Any
 import firebase_admin
 from firebase_admin import auth
 from google.cloud import firestore
+from google.cloud.firestore_v1.vector import Vector
 
 from shared import paths
 from shared.events import Envelope, Topic, UserDeletionRequested
@@ -39,7 +40,8 @@ class DeletionStep(StrEnum):
 
 
 def _json_ready(value: Any) -> Any:
-    """Firestore values as JSON: timestamps as ISO strings, references as paths."""
+    """Firestore values as JSON: timestamps as ISO strings, references as paths, vectors as
+    lists of numbers."""
     if isinstance(value, dict):
         return {k: _json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -50,6 +52,8 @@ def _json_ready(value: Any) -> Any:
         return value.path
     if isinstance(value, bytes):
         return value.hex()
+    if isinstance(value, Vector):  # a memory's embedding: its numbers
+        return list(value)
     return value
 
 

@@ -11,6 +11,7 @@ import firebase_admin
 import pytest
 from firebase_admin import auth
 from google.cloud import firestore
+from google.cloud.firestore_v1.vector import Vector
 from google.cloud.firestore_v1 import DocumentReference
 
 from auraos_functions.services import privacy
@@ -83,6 +84,14 @@ def assistant_items(uid: str) -> dict[str, dict[str, Any]]:
             "ref": paths.reminder(uid, "r0"),
         },
         paths.device(uid, "d1"): {"token": "tok-1", "createdAt": now, "lastSeenAt": now},
+        paths.memory(uid, "m1"): {
+            "text": "Lives in Porto",
+            "kind": "fact",
+            "slot": "home",
+            "createdAt": now,
+            "updatedAt": now,
+            "embedding": Vector([0.6, 0.8, 0.0]),
+        },
     }
     assert {path.split("/")[2] for path in items} == set(paths.ASSISTANT_COLLECTIONS)
     return items
