@@ -227,9 +227,9 @@ def test_no_client_writes_to_server_subcollections(db: Emulator, path: str, op: 
 
 def test_unknown_user_subcollection_denied(db: Emulator) -> None:
     """Subcollections not in the contract are closed, even to the owner."""
-    db.seed(f"{USER}/notes/n1", {"text": "x"})
-    assert_denied(db.as_user(ALICE).get(f"{USER}/notes/n1"))
-    assert_denied(db.as_user(ALICE).create(f"{USER}/notes/n2", {"text": "x"}))
+    db.seed(f"{USER}/scratch/n1", {"text": "x"})
+    assert_denied(db.as_user(ALICE).get(f"{USER}/scratch/n1"))
+    assert_denied(db.as_user(ALICE).create(f"{USER}/scratch/n2", {"text": "x"}))
 
 
 def test_seeded_profile_round_trips(db: Emulator) -> None:

@@ -21,6 +21,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,16 @@ USER_CALLABLES = (
     "setConsent",
     "trackEvents",
     "getRecommendations",
+    "addTask",
+    "completeTask",
+    "deleteTask",
+    "createReminder",
+    "cancelReminder",
+    "addNote",
+    "deleteNote",
+    "markNotificationsRead",
+    "registerDevice",
+    "unregisterDevice",
 )
 COSTLY_CALLABLES = ("exportMyData", "deleteMyAccount")  # 5 calls an hour per user
 ALL_CALLABLES = USER_CALLABLES + ADMIN_CALLABLES + COSTLY_CALLABLES
@@ -314,6 +325,55 @@ def set_user_role(rng: random.Random, targets: Targets) -> Any:
     return request_body(rng, {"uid": target_uid(rng, targets), "role": role})
 
 
+def item_id(rng: random.Random) -> Any:
+    return pick(rng, fresh_id, HOSTILE_IDS)
+
+
+def add_task(rng: random.Random, _: Targets) -> Any:
+    text = pick(rng, lambda: rng.choice(("milk", "call the bank", "ünïcødé ✓")), HOSTILE_STRINGS)
+    name = pick(rng, lambda: rng.choice(("shopping", "todo", "Packing")), HOSTILE_STRINGS)
+    return request_body(rng, {"text": text, "list": name})
+
+
+def complete_task(rng: random.Random, _: Targets) -> Any:
+    done = pick(rng, lambda: rng.random() < 0.5, HOSTILE_STRINGS)
+    return request_body(rng, {"taskId": item_id(rng), "done": done})
+
+
+def by_id(field: str) -> Callable[[random.Random, Targets], Any]:
+    def generate(rng: random.Random, _: Targets) -> Any:
+        return request_body(rng, {field: item_id(rng)})
+
+    return generate
+
+
+def create_reminder(rng: random.Random, _: Targets) -> Any:
+    soon = (datetime.now(UTC) + timedelta(hours=rng.randint(1, 48))).isoformat()
+    due = pick(rng, soon, (*HOSTILE_STRINGS, "2001-01-01T00:00:00Z", "tomorrow", "2026-13-40"))
+    text = pick(rng, "water the plants", HOSTILE_STRINGS)
+    return request_body(rng, {"text": text, "dueAt": due})
+
+
+def add_note(rng: random.Random, _: Targets) -> Any:
+    return request_body(
+        rng, {"text": pick(rng, "the wifi password is on the router", HOSTILE_STRINGS)}
+    )
+
+
+def mark_notifications_read(rng: random.Random, _: Targets) -> Any:
+    ids = pick(
+        rng,
+        lambda: [fresh_id() for _ in range(rng.randint(1, 3))],
+        ([], [fresh_id() for _ in range(51)], "not-a-list", [None], HOSTILE_IDS[:5]),
+    )
+    return request_body(rng, {"ids": ids})
+
+
+def device_token(rng: random.Random, _: Targets) -> Any:
+    token = pick(rng, lambda: "fcm-" + uuid.uuid4().hex, HOSTILE_STRINGS)
+    return request_body(rng, {"token": token})
+
+
 def no_data(rng: random.Random, _: Targets) -> Any:
     """Callables that take no data: whatever a client might send."""
     return any_json(rng)
@@ -326,6 +386,16 @@ GENERATORS: dict[str, Callable[[random.Random, Targets], Any]] = {
     "setConsent": set_consent,
     "trackEvents": track_events,
     "getRecommendations": no_data,
+    "addTask": add_task,
+    "completeTask": complete_task,
+    "deleteTask": by_id("taskId"),
+    "createReminder": create_reminder,
+    "cancelReminder": by_id("reminderId"),
+    "addNote": add_note,
+    "deleteNote": by_id("noteId"),
+    "markNotificationsRead": mark_notifications_read,
+    "registerDevice": device_token,
+    "unregisterDevice": device_token,
     "getAnalyticsSummary": analytics_summary,
     "listSecurityAlerts": list_alerts,
     "acknowledgeAlert": acknowledge_alert,
