@@ -79,7 +79,7 @@ def create_app(
             history_turns=settings.history_turns,
         ),
         clock=utc_now,
-        tools=ToolTurns(store=AssistantStore(db)),
+        tools=ToolTurns(store=AssistantStore(db), embedder=embedder),
         memory=MemoryStore(db),
         embedder=embedder,
         flags=flags.get,

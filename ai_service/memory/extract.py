@@ -368,6 +368,8 @@ def _name(clause: str) -> Candidate | None:  # noqa: PLR0911 - one refusal per r
     if said is None:
         return None
     value = said["v"]
+    if "'" in value:
+        return None  # "I'm Sam's mum"
     first = value.split()[0]
     lowered = first.lower()
     if lowered in _NOT_NAMES or lowered in _NATIONALITIES or lowered in _JOBS:
@@ -475,6 +477,7 @@ def _job(clause: str) -> Candidate | None:  # noqa: PLR0911 - one form per retur
     match = as_job or my_job
     if match is not None:
         value = _cut(match["v"], _WORK_END, max_words=5)
+        value = re.split(r"\s+(?:in|at|for|with)\s+", value, maxsplit=1)[0]  # "a chef in a hotel"
         if not value or _is_pronoun_like(value):
             return None
         return Candidate(text=f"Works as {value}", kind=MemoryKind.FACT, slot="job", value=value)

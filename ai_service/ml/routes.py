@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 from flask import Blueprint, current_app, jsonify, request
@@ -11,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from .artifacts import read_card
 from .registry import EXTENSION_KEY, ModelRegistry
 
 ml_api = Blueprint("ml_api", __name__, url_prefix="/v1")
@@ -18,6 +21,9 @@ log = logging.getLogger(__name__)
 
 MAX_TEXTS = 256
 MAX_TEXT_CHARS = 5000
+# /v1/embed serves search queries (one short text per call), not bulk indexing.
+MAX_EMBED_TEXTS = 16
+MAX_EMBED_CHARS = 500
 
 
 class _Request(BaseModel):
@@ -29,6 +35,12 @@ class _Request(BaseModel):
 class AnalyzeRequest(_Request):
     texts: list[Annotated[str, Field(max_length=MAX_TEXT_CHARS)]] = Field(
         min_length=1, max_length=MAX_TEXTS
+    )
+
+
+class EmbedRequest(_Request):
+    texts: list[Annotated[str, Field(min_length=1, max_length=MAX_EMBED_CHARS)]] = Field(
+        min_length=1, max_length=MAX_EMBED_TEXTS
     )
 
 
@@ -82,6 +94,26 @@ def analyze() -> ResponseReturnValue:
     parsed = _parse(AnalyzeRequest)
     details = _registry().analyzer.analyze_detailed(parsed.texts)
     return jsonify(results=[d.to_json_dict() for d in details])
+
+
+@ml_api.post("/embed")
+def embed() -> ResponseReturnValue:
+    """The chat's prompt embedding of each text (the encoder the NLU pass stores on turns), so
+    a search query lands in the same space as the turns it looks for."""
+    parsed = _parse(EmbedRequest)
+    registry = _registry()
+    embeddings = registry.analyzer.embed(parsed.texts)
+    return jsonify(
+        embeddings=[list(vector) for vector in embeddings],
+        model=_encoder_name(registry.settings.models_dir / "encoder"),
+        dimensions=len(embeddings[0]),  # the request has at least one text
+    )
+
+
+@functools.cache
+def _encoder_name(directory: Path) -> str:
+    """The encoder artifact's name from its card (read once: the registry verified it)."""
+    return str(read_card(directory).get("name", "encoder"))
 
 
 @ml_api.post("/recommendations")

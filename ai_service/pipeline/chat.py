@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from google.cloud.firestore_v1.vector import Vector
 from opentelemetry.trace import Span
 
 from shared import paths
@@ -61,6 +62,8 @@ TOOLS_PROMPT = (
 )
 
 
+TURN_EMBEDDING_FIELD = "embedding"
+TURN_OWNER_FIELD = "owner"
 SKILLS_PROVIDER = "skills"  # a turn answered without a model: a tool, or a fixed answer
 PAUSED_MESSAGE = "Chat is paused for maintenance. Please try again in a little while."
 UNEXPECTED_FAILURE_MESSAGE = "Something went wrong while answering. Please try again."
@@ -235,6 +238,7 @@ class ChatPipeline:
             if calls
             else firestore.DELETE_FIELD,
             "memoryIds": list(memory_ids) if memory_ids else firestore.DELETE_FIELD,
+            **_search_fields(claim.uid, analysis.embedding),
         }
         if interrupted:  # a streaming write failed: stopped by its owner, or the claim is lost
             text = result.text.strip()
@@ -474,3 +478,11 @@ def _from_memory(
     if learned and "?" not in prompt:
         return ToolAnswer(text=acknowledge(learned), kind="memory")
     return None
+
+
+def _search_fields(uid: str, embedding: tuple[float, ...] | None) -> dict[str, Any]:
+    """What searchConversations finds a turn by: its prompt's embedding (from the NLU pass) and
+    its owner, the pre-filter of the collection-group vector query."""
+    if embedding is None:
+        return {}
+    return {TURN_EMBEDDING_FIELD: Vector(list(embedding)), TURN_OWNER_FIELD: uid}

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from google.cloud.firestore_v1.base_vector_query import DistanceMeasure
+from google.cloud.firestore_v1.vector import Vector
 
 from shared import paths
 from shared.models.assistant import (
@@ -26,6 +28,7 @@ from shared.models.recommendations import RecommendationTitle
 
 M = TypeVar("M", bound=Document)
 
+EMBEDDING_FIELD = "embedding"  # a note's vector, for search_notes
 _SCAN_LIMIT = 200  # a user's open items a tool reads at most (lists are short; bounded anyway)
 
 
@@ -103,11 +106,12 @@ class AssistantStore:
             return
 
     # --- generic ------------------------------------------------------------------------
-    def _create(self, path: str, item: M) -> Stored[M]:
-        """Create `item` at `path` once: a second create (a redelivered turn) returns the first."""
+    def _create(self, path: str, item: M, *, extra: dict[str, Any] | None = None) -> Stored[M]:
+        """Create `item` at `path` once: a second create (a redelivered turn) returns the first.
+        `extra`: stored beside the model's fields (a vector)."""
         ref = self._db.document(path)
         try:
-            ref.create(item.to_document())
+            ref.create({**item.to_document(), **(extra or {})})
         except gexc.Conflict:
             snapshot = ref.get()
             return Stored(id=ref.id, item=type(item).from_document(snapshot.to_dict() or {}))
@@ -171,8 +175,24 @@ class AssistantStore:
         batch.commit()
 
     # --- notes ------------------------------------------------------------------------------
-    def add_note(self, *, uid: str, item_id: str, note: Note) -> Stored[Note]:
-        return self._create(paths.note(uid, item_id), note)
+    def add_note(
+        self, *, uid: str, item_id: str, note: Note, embedding: Sequence[float] | None = None
+    ) -> Stored[Note]:
+        extra = {EMBEDDING_FIELD: Vector(list(embedding))} if embedding is not None else {}
+        return self._create(paths.note(uid, item_id), note, extra=extra)
+
+    def nearest_notes(
+        self, *, uid: str, vector: Sequence[float], limit: int, max_distance: float
+    ) -> list[Stored[Note]]:
+        """The user's notes nearest to `vector` (cosine), closest first: one vector query."""
+        query = self._db.collection(f"{paths.user(uid)}/{paths.NOTES}").find_nearest(
+            vector_field=EMBEDDING_FIELD,
+            query_vector=Vector(list(vector)),
+            limit=limit,
+            distance_measure=DistanceMeasure.COSINE,
+            distance_threshold=max_distance,
+        )
+        return self._list(Note, query)
 
     def recent_notes(self, *, uid: str) -> list[Stored[Note]]:
         collection = f"{paths.user(uid)}/{paths.NOTES}"

@@ -253,9 +253,11 @@ def clear_list(ctx: ToolContext, args: ClearListArgs) -> ToolOutput:
 
 # --- notes ---------------------------------------------------------------------------------------
 def add_note(ctx: ToolContext, args: AddNoteArgs) -> ToolOutput:
+    vectors = ctx.embedder.embed([args.text]) if ctx.embedder is not None else [None]
     stored = ctx.store.add_note(
         uid=ctx.uid,
         item_id=ctx.new_item_id(),
+        embedding=vectors[0],
         note=Note(
             text=args.text, created_at=ctx.now, updated_at=ctx.now, source_turn=ctx.turn_path
         ),
@@ -264,12 +266,28 @@ def add_note(ctx: ToolContext, args: AddNoteArgs) -> ToolOutput:
     return ToolOutput(status=OK, say=f"Noted: {text}.", result={"noteId": stored.id})
 
 
+NOTE_MAX_DISTANCE = 0.7  # cosine distance under which a note is "about" the query (MiniLM)
+
+
 def search_notes(ctx: ToolContext, args: SearchNotesArgs) -> ToolOutput:
+    """Notes with the query's words first, then those near it in meaning (one vector query)."""
     found = [
         stored
         for stored in ctx.store.recent_notes(uid=ctx.uid)
         if _matches(args.query, stored.item.text)
     ][: args.limit]
+    if ctx.embedder is not None and len(found) < args.limit:
+        seen = {stored.id for stored in found}
+        found += [
+            stored
+            for stored in ctx.store.nearest_notes(
+                uid=ctx.uid,
+                vector=ctx.embedder.embed([args.query])[0],
+                limit=args.limit,
+                max_distance=NOTE_MAX_DISTANCE,
+            )
+            if stored.id not in seen
+        ][: args.limit - len(found)]
     if not found:
         return ToolOutput(
             status=OK, say=f"I found no notes about {args.query}.", result={"count": 0}

@@ -26,6 +26,7 @@ from shared.models.assistant import PendingAction, ToolCall, ToolCallStatus
 
 from ..generation.base import ToolInvocation, ToolResult, ToolSpec
 from ..memory.service import MemoryService
+from ..nlu.analysis import Embedder
 from ..stores.assistant import AssistantStore
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class ToolContext:
     weather_configured: bool = False
     # None unless the user turned personalisation on: nothing is remembered without it.
     memory: MemoryService | None = None
+    # The encoder, for notes' vectors (None with the baseline analyzer: keyword search only).
+    embedder: Embedder | None = None
     _calls: itertools.count[int] = field(default_factory=itertools.count)
 
     @property

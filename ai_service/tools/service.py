@@ -9,6 +9,7 @@ from shared.models.assistant import PendingAction, ToolCall, ToolCallStatus
 
 from ..generation.base import ToolRunner, ToolSpec
 from ..memory.service import MemoryService
+from ..nlu.analysis import Embedder
 from ..stores.assistant import AssistantStore, TurnSetting
 from .builtin import default_registry
 from .planner import Ask, Call, Say, plan_turn
@@ -52,9 +53,11 @@ class ToolTurns:
         *,
         store: AssistantStore,
         registry: ToolRegistry | None = None,
+        embedder: Embedder | None = None,
         weather_configured: bool = False,
     ) -> None:
         self._store = store
+        self._embedder = embedder
         self._registry = registry or default_registry()
         self._weather_configured = weather_configured
 
@@ -80,6 +83,7 @@ class ToolTurns:
             store=self._store,
             weather_configured=self._weather_configured,
             memory=memory,
+            embedder=self._embedder,
         )
 
     def answer(

@@ -157,3 +157,21 @@ def test_a_reminder_fires_once_into_a_notification_on_the_running_stack(
     assert notification["ref"] == paths.reminder(user.uid, reminder_id)
     assert len(_items(db, user.uid, paths.NOTIFICATIONS)) == 1
     assert datetime.now(UTC) > due
+
+
+def test_notes_are_found_by_their_words_and_by_their_meaning(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    user = _user_in(new_user, "UTC")
+    write_turn_and_watch(user, "c1", "t1", "Take a note: the car is parked on level 3")
+    write_turn_and_watch(user, "c1", "t2", "Note that the wifi password is on the router")
+
+    by_word = write_turn_and_watch(user, "c1", "t3", "Search my notes for wifi").final
+    by_meaning = write_turn_and_watch(user, "c1", "t4", "Search my notes for parking").final
+    nothing = write_turn_and_watch(user, "c1", "t5", "Search my notes for cake recipes").final
+
+    notes = _items(db, user.uid, paths.NOTES)
+    assert all("embedding" in note for note in notes.values())
+    assert by_word["response"] == ("I found 1 note about wifi: the wifi password is on the router.")
+    assert by_meaning["response"] == ("I found 1 note about parking: the car is parked on level 3.")
+    assert nothing["response"] == "I found no notes about cake recipes."
