@@ -1,7 +1,8 @@
-"""/v1/analyze, /v1/recommendations, /v1/anomaly/score against ai_service/openapi.yaml."""
+"""The ML routes (/v1/analyze, /embed, /recommendations, /anomaly/score) against openapi.yaml."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,9 @@ def client(registry: ModelRegistry) -> FlaskClient:
 
 def test_spec_is_valid_openapi_shape(spec: dict[str, Any]) -> None:
     assert spec["openapi"].startswith("3.1")
-    assert {"/v1/analyze", "/v1/recommendations", "/v1/anomaly/score"} <= set(spec["paths"])
+    assert {"/v1/analyze", "/v1/embed", "/v1/recommendations", "/v1/anomaly/score"} <= set(
+        spec["paths"]
+    )
     for name, schema in spec["components"]["schemas"].items():
         assert name
         jsonschema.Draft202012Validator.check_schema(schema)
@@ -85,6 +88,63 @@ def test_analyze_rejects_bad_bodies(client: FlaskClient, spec: dict[str, Any], b
     with pytest.raises(jsonschema.ValidationError):
         validate(spec, "AnalyzeRequest", body)
     response = client.post("/v1/analyze", json=body)
+    assert response.status_code == 400
+    validate(spec, "Error", response.get_json())
+
+
+def test_embed_matches_the_spec(
+    client: FlaskClient, spec: dict[str, Any], registry: ModelRegistry
+) -> None:
+    body = {"texts": ["hiking in the Alps", "a chocolate cake recipe"]}
+    validate(spec, "EmbedRequest", body)
+    response = client.post("/v1/embed", json=body)
+    assert response.status_code == 200
+    payload = response.get_json()
+    validate(spec, "EmbedResponse", payload)
+    assert payload["dimensions"] == 384
+    assert payload["model"] == "auraos-encoder"
+    assert len(payload["embeddings"]) == 2
+    for vector in payload["embeddings"]:
+        assert math.isclose(math.sqrt(sum(x * x for x in vector)), 1.0, abs_tol=1e-3)
+
+
+def test_embed_is_the_prompt_embedding_stored_on_turns(
+    client: FlaskClient, registry: ModelRegistry
+) -> None:
+    """The chat pipeline stores `analyze(...).embedding` on a turn; a search query must be
+    embedded by the same encoder, or the cosine distances between them mean nothing."""
+    prompt = "fixing a flat bike tyre"
+    served = client.post("/v1/embed", json={"texts": [prompt]}).get_json()["embeddings"][0]
+    stored = registry.analyzer.analyze([prompt])[0].embedding
+    assert stored is not None
+    assert served == pytest.approx(list(stored), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"texts": []},
+        {"texts": "hi"},
+        {"texts": [""]},
+        {"texts": ["x" * 501]},
+        {"texts": ["x"] * 17},
+        {"texts": [1]},
+        {"texts": ["x"], "model": "other"},
+    ],
+)
+def test_embed_rejects_bad_bodies(client: FlaskClient, spec: dict[str, Any], body: Any) -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        validate(spec, "EmbedRequest", body)
+    response = client.post("/v1/embed", json=body)
+    assert response.status_code == 400
+    payload = response.get_json()
+    validate(spec, "Error", payload)
+    assert payload["error"]["code"] == "invalid_argument"
+
+
+def test_embed_rejects_a_body_that_is_not_json(client: FlaskClient, spec: dict[str, Any]) -> None:
+    response = client.post("/v1/embed", data="texts=hi", content_type="text/plain")
     assert response.status_code == 400
     validate(spec, "Error", response.get_json())
 
