@@ -4,9 +4,10 @@
     .venv/bin/python -m bench.bench_memory --out /tmp/memory.json --show-misses
 
 Extraction: `extract_memories` on the labelled utterances of ai_service/memory/eval
-(`extraction_dev.jsonl`, the set the rules were written against, and `extraction_test.jsonl`,
-written apart); a candidate counts when its slot and its text (case, spacing and a closing full
-stop aside) both match a labelled one.
+(`extraction_dev.jsonl`, the set the rules were written against; `extraction_test.jsonl` and
+`extraction_holdout.jsonl`, written apart, each first scored before the rules were fixed for its
+misses: test P 0.969 / R 0.940, holdout P 0.917 / R 0.957); a candidate counts when its slot
+and its text (case, spacing and a closing full stop aside) both match a labelled one.
 
 Retrieval: each user of `retrieval.jsonl` stores its 5-15 memories, embedded as the store does
 (`embedding_text(text=, slot=)`, one text per encoder call); each question is embedded as the
@@ -87,7 +88,7 @@ def _extraction(show: bool) -> dict[str, Any]:
     print(
         f"{'set':<6}{'utterances':>11}{'labelled':>10}{'precision':>11}{'recall':>8}{'tp/fp/fn':>12}"
     )
-    for split in ("dev", "test"):
+    for split in ("dev", "test", "holdout"):
         cases = load_extraction(split)
         started = time.perf_counter()
         score = score_extraction(cases)

@@ -203,10 +203,10 @@ def test_a_memory_is_embedded_with_the_questions_it_answers() -> None:
     assert embedding_text(text="Likes jazz", slot=None) == "Likes jazz"
 
 
-@pytest.mark.parametrize("split", ["dev", "test"])
+@pytest.mark.parametrize("split", ["dev", "test", "holdout"])
 def test_the_labelled_sets_meet_the_targets(split: Split) -> None:
     cases = load_extraction(split)
     score = score_extraction(cases)
-    assert len(cases) >= 100
+    assert len(cases) >= 40
     assert score.precision >= 0.9, score.errors
     assert score.recall >= 0.8, score.errors
