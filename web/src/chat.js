@@ -5,7 +5,9 @@
  * branch, "< 1/2 >" switches between the versions of a turn, and the conversation's `activeLeaf`
  * says which path is shown (see branches.js). Offline, a sent turn stays in Firestore's local
  * queue (state PENDING, from the snapshot's hasPendingWrites) and goes out when the connection
- * returns.
+ * returns. A reply that used memories (issue #17, `memoryIds`) says so under it, with their texts
+ * from the memories panel's `auraos:memories` event; a search result opens its conversation at
+ * the turn found (`open(cid, {turnId})`).
  */
 import {
   collection,
@@ -21,6 +23,7 @@ import {
 } from "firebase/firestore";
 
 import { toolCallSummary } from "./assistant.js";
+import { usedMemories, usedMemoriesLabel } from "./memory.js";
 import { $, flash, h, relativeTime } from "./dom.js";
 import { plainMessage } from "./errors.js";
 import { MAIN, conversationTree } from "./branches.js";
@@ -58,6 +61,8 @@ export class ChatView {
     this.tree = conversationTree([]);
     this.leaf = null; // the last turn of the path shown
     this.turnEls = new Map(); // turnId -> <li>, kept while off the path shown
+    this.memoryTexts = new Map(); // memory id -> text, from the memories panel
+    this.foundTurnId = null; // a search result's turn, brought into view once it is shown
     this.unsubList = null;
     this.unsubTurns = null;
     this.unsubConversation = null;
@@ -94,6 +99,10 @@ export class ChatView {
       }
     });
     this.input.addEventListener("input", () => this.autosize());
+    document.addEventListener("auraos:memories", (event) => {
+      this.memoryTexts = new Map((event.detail ?? []).map((m) => [m.id, String(m.text ?? "")]));
+      for (const el of this.turnEls.values()) this.renderMemories(el, el._data?.memoryIds);
+    });
     $("#new-chat").addEventListener("click", () => {
       this.open(null);
       this.input.focus();
@@ -145,10 +154,11 @@ export class ChatView {
     flash(this.errorEl, "");
   }
 
-  /** Show conversation `cid` (null: an empty new conversation). */
-  open(cid, { created = true } = {}) {
+  /** Show conversation `cid` (null: an empty new conversation), at `turnId` when given. */
+  open(cid, { created = true, turnId = null } = {}) {
     this.stopTurns();
     this.cid = cid;
+    this.foundTurnId = cid ? turnId : null;
     this.created = Boolean(cid) && created;
     this.resetTurns();
     this.updateTitle();
@@ -348,6 +358,33 @@ export class ChatView {
     });
     this.emptyEl.hidden = path.length > 0;
     if (nearBottom) this.scroller.scrollTop = this.scroller.scrollHeight;
+    if (this.foundTurnId && path.length) this.showFound(path);
+  }
+
+  /**
+   * Bring a search result's turn into view, marked, with the focus on it. A turn in a branch
+   * not shown is shown (here only: activeLeaf is not written); one no longer there is let go.
+   */
+  showFound(path) {
+    const turnId = this.foundTurnId;
+    if (!path.includes(turnId)) {
+      const leaf = this.turns.has(turnId) ? this.tree.newestThrough(turnId) : null;
+      if (leaf && leaf !== this.activeLeaf) {
+        this.activeLeaf = leaf;
+        this.renderPath();
+      } else {
+        this.foundTurnId = null;
+        this.announce("That message is no longer in this conversation.");
+      }
+      return;
+    }
+    this.foundTurnId = null;
+    for (const other of this.turnListEl.querySelectorAll(".turn.found")) other.classList.remove("found");
+    const el = this.turnEls.get(turnId);
+    el.classList.add("found");
+    el.tabIndex = -1;
+    el.scrollIntoView({ block: "center" });
+    el.focus({ preventScroll: true });
   }
 
   /** The <li> of a turn, brought up to date with its latest snapshot. */
@@ -392,6 +429,7 @@ export class ChatView {
         : "";
 
     this.renderToolCalls(el, Array.isArray(data.toolCalls) ? data.toolCalls : []);
+    this.renderMemories(el, data.memoryIds);
 
     const errorEl = el.querySelector(".turn-error");
     errorEl.textContent =
@@ -605,6 +643,7 @@ export class ChatView {
         h("p", { class: "response" }),
         h("p", { class: "turn-error", role: "alert" }),
         h("ul", { class: "tool-calls", "aria-label": "What Aura did", hidden: true }),
+        h("details", { class: "memories-used", hidden: true }, h("summary"), h("ul")),
         h(
           "div",
           { class: "turn-foot" },
@@ -656,6 +695,21 @@ export class ChatView {
           detail ? h("span", { class: "tool-detail" }, ` · ${detail}`) : null,
         );
       }),
+    );
+  }
+
+  /** "Used 2 memories" under a reply whose turn has `memoryIds`; their texts when opened. */
+  renderMemories(el, memoryIds) {
+    const used = usedMemories(memoryIds, this.memoryTexts);
+    const details = el.querySelector(".memories-used");
+    details.hidden = used.length === 0;
+    if (!used.length) return;
+    const texts = used.map((m) => m.text ?? "A memory since deleted");
+    const summary = details.querySelector("summary");
+    summary.textContent = usedMemoriesLabel(used.length);
+    summary.title = texts.join("\n");
+    details.querySelector("ul").replaceChildren(
+      ...used.map((m, i) => h("li", { dataset: { memoryId: m.id, gone: m.text === null ? "true" : false } }, texts[i])),
     );
   }
 

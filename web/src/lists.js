@@ -19,7 +19,7 @@ const shorten = (text) => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
  * Re-render `container` keeping the focus where it was: on the control (`data-control`) of the
  * same item (`data-key`), which a re-render replaces with a new element.
  */
-function keepingFocus(container, render) {
+export function keepingFocus(container, render) {
   const active = document.activeElement;
   const key = container.contains(active) ? active.closest("[data-key]")?.dataset.key : null;
   const control = key ? active.dataset.control : null;

@@ -1,4 +1,4 @@
-/** AuraOS reference PWA: sign in, chat, reminders/lists/notes, consent, recommendations, export, delete. */
+/** AuraOS reference PWA: sign in, chat, reminders/lists/notes, memories, search, consent, export, delete. */
 import "./styles.css";
 
 import {
@@ -108,27 +108,21 @@ function loadViews() {
   return viewsLoading;
 }
 
-let assistant = null; // {lists, notifications} once the assistant chunk has loaded
+let assistant = null; // {lists, notifications, memories, search} once the assistant chunk has loaded
 let assistantLoading = null;
 
-/** Load the assistant chunk (reminders, lists, notes, notifications) once. */
+/** Load the assistant chunk (reminders, lists, notes, notifications, memories, search) once. */
 function loadAssistant() {
   assistantLoading ??= import("./assistant-views.js").then(
-    ({ ListsPanel, NotificationTray }) => {
-      const lists = new ListsPanel();
-      assistant = {
-        lists,
-        notifications: new NotificationTray({
-          onShow(notification) {
-            // The reminder it is about, in the panel (a drawer on narrow screens).
-            const narrow = panelToggle.offsetParent !== null;
-            if (narrow && panelToggle.getAttribute("aria-expanded") !== "true") panelToggle.click();
-            lists.focusReminder(notification.ref);
-          },
-        }),
-      };
-      return assistant;
-    },
+    ({ assistantViews }) =>
+      (assistant = assistantViews({
+        showPanel() {
+          // A notification's reminder is shown in the panel (a drawer on narrow screens).
+          const narrow = panelToggle.offsetParent !== null;
+          if (narrow && panelToggle.getAttribute("aria-expanded") !== "true") panelToggle.click();
+        },
+        openConversation: (cid, turnId) => views?.chat.open(cid, { turnId }),
+      })),
     (error) => {
       assistantLoading = null;
       throw error;
@@ -140,8 +134,7 @@ function loadAssistant() {
 function stopViews() {
   views?.chat.stop();
   views?.panel.stop();
-  assistant?.lists.stop();
-  assistant?.notifications.stop();
+  for (const view of Object.values(assistant ?? {})) view.stop();
 }
 
 // A notice for the signed-out screen; it survives the reload that follows a sign-out.
@@ -226,8 +219,7 @@ onAuthStateChanged(auth, async (user) => {
     try {
       const acts = await loadAssistant();
       if (auth.currentUser?.uid !== user.uid) return;
-      acts.lists.start(user.uid);
-      acts.notifications.start(user.uid);
+      for (const view of Object.values(acts)) view.start(user.uid);
     } catch (error) {
       flash($("#reminders-status"), `Reminders and lists could not load: ${plainMessage(error)}`, 0);
     }

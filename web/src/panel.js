@@ -1,6 +1,6 @@
 /**
- * The "You" panel: profile (and its time zone), consent toggles, recommendations, export my data,
- * delete my account.
+ * The "You" panel: profile (and its time zone), consent toggles (the personalisation one also
+ * turns memory on and off), recommendations, export my data, delete my account.
  * Everything goes through callables except the recommendations, which are a Firestore listener.
  */
 import { doc, onSnapshot } from "firebase/firestore";
@@ -128,6 +128,12 @@ export class Panel {
     this.personalizationEl.checked = this.consent.personalization;
     if (this.uid) this.analyticsEl.disabled = this.personalizationEl.disabled = false;
     this.renderRecommendations();
+    // Memory follows the personalisation consent: the memories panel (another chunk, maybe
+    // loaded later) reads the attribute and listens to the event.
+    const detail = { personalization: this.consent.personalization, known: this.profileLoaded };
+    if (detail.known) document.body.dataset.personalization = detail.personalization ? "on" : "off";
+    else delete document.body.dataset.personalization;
+    document.dispatchEvent(new CustomEvent("auraos:consent", { detail }));
   }
 
   async setConsent(key, value, el) {
@@ -174,7 +180,7 @@ export class Panel {
         h(
           "p",
           { class: "empty-state", dataset: { empty: "consent" } },
-          "Turn on personalised recommendations under Privacy to see suggestions here.",
+          "Turn on personalisation under Privacy to see suggestions here.",
         ),
       );
       return;

@@ -1,6 +1,6 @@
 /**
- * An in-memory stand-in for `firebase/firestore`, only what chat.js uses, for the chat UI test
- * (tests/chat-ui.test.mjs): writes apply at once (as the SDK's latency compensation shows them)
+ * An in-memory stand-in for `firebase/firestore`, only what the views use, for the UI tests
+ * (tests/*-ui.test.mjs): writes apply at once (as the SDK's latency compensation shows them)
  * and are recorded in `window.fake.writes`; `window.fake.server(path, changes)` plays the
  * backend; `window.fake.refuse(path, changes)`, when set, makes an update fail as the rules would.
  */
@@ -84,6 +84,12 @@ export async function updateDoc(ref, changes) {
   const data = { ...(docs.get(ref.path) ?? {}) };
   for (const [k, v] of Object.entries(changes)) setPath(data, k, v);
   docs.set(ref.path, data);
+  queueMicrotask(fire);
+}
+export async function deleteDoc(ref) {
+  writes.push(["delete", ref.path]);
+  if (window.fake.refuse?.(ref.path, null)) throw new Error("Missing or insufficient permissions.");
+  docs.delete(ref.path);
   queueMicrotask(fire);
 }
 export function writeBatch() {
