@@ -23,6 +23,7 @@ from .extract import (
     asked_slot,
     embedding_text,
     extract_memories,
+    slot_matches,
 )
 
 log = logging.getLogger(__name__)
@@ -136,13 +137,19 @@ class MemoryService:
         if slot is None:
             return None
         found = self._store.get(uid=uid, memory_id=memory_id(slot=slot, text=""))
-        memories = (
-            (found,)
-            if found is not None
-            else tuple(  # a family of slots ("likes" -> "likes:jazz", "likes:hiking")
-                m for m in self._store.all(uid=uid) if (m.memory.slot or "").startswith(f"{slot}:")
+        memories: tuple[StoredMemory, ...] = (found,) if found is not None else ()
+        if not memories:  # a family ("likes" -> "likes:jazz") or a near value ("jazz music")
+            family, _, value = slot.partition(":")
+            memories = tuple(
+                m
+                for m in self._store.all(uid=uid)
+                if slot_matches(slot, m.memory.slot)
+                or (
+                    value
+                    and (m.memory.slot or "").startswith(f"{family}:")
+                    and value in (m.memory.slot or "")
+                )
             )
-        )
         if not memories:
             return Answer(text=UNKNOWN)  # never let the model guess where the user lives
         facts = "; ".join(second_person(m.memory.text) for m in memories[:10])

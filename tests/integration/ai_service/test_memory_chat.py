@@ -115,3 +115,20 @@ def test_a_model_cannot_plant_a_memory_for_a_user_without_consent(
 
     assert turn["toolCalls"][0]["status"] == "error"
     assert "personalisation" in turn["response"]
+
+
+def test_a_question_about_a_family_of_memories_lists_them(
+    new_user: Callable[..., SignedInUser],
+) -> None:
+    user = _consenting(new_user, personalization=True)
+    write_turn_and_watch(user, "a", "t1", "I love jazz music.")
+    write_turn_and_watch(user, "a", "t2", "I like hiking.")
+
+    likes = write_turn_and_watch(user, "b", "t1", "What do I like?").final
+    jazz = write_turn_and_watch(user, "b", "t2", "Do I like jazz?").final
+
+    assert "jazz" in likes["response"]
+    assert "hiking" in likes["response"]
+    assert len(likes["memoryIds"]) == 2
+    assert "jazz" in jazz["response"]
+    assert len(jazz["memoryIds"]) == 1
