@@ -577,6 +577,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured turns first (default 2)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "chat.json")
     parser.add_argument("--stream-interval", type=float, default=0.15)
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="the user consents to personalisation and has 10 memories: every LLM turn also "
+        "runs memory (one vector query, and a slot read for questions a memory answers)",
+    )
     args = parser.parse_args(argv)
     command = shlex.join(
         ["python", "-m", "bench.bench_chat", *(sys.argv[1:] if argv is None else argv)]
@@ -606,6 +612,44 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def seed_user(db: Any, *, now: Any, personalization: bool) -> None:
+    """An active account (queue_turn fails, or removes, turns of any other)."""
+    from shared import paths
+
+    profile: dict[str, Any] = {"createdAt": now, "updatedAt": now, "isActive": True, "role": "user"}
+    if personalization:
+        profile["consent"] = {"analytics": False, "personalization": True}
+    db.document(paths.user(UID)).set(profile)
+
+
+BENCH_MEMORIES = (
+    "I'm Sam.",
+    "I live in Porto.",
+    "I work at a bakery.",
+    "My wife is called Ana.",
+    "My dog is called Rex.",
+    "I love jazz music.",
+    "I like hiking.",
+    "I'm allergic to peanuts.",
+    "My birthday is 3 May.",
+    "I'm vegetarian.",
+)
+
+
+def seed_memories(db: Any, embedder: Any, *, now: Any) -> None:
+    """What a user who told Aura about themselves has: memories with their vectors."""
+    from ai_service.memory.service import MemoryService
+    from ai_service.stores.memory import MemoryStore
+
+    memory = MemoryService(store=MemoryStore(db), embedder=embedder)
+    learned = [
+        stored
+        for statement in BENCH_MEMORIES
+        for stored in memory.learn(uid=UID, text=statement, source_turn="bench", now=now)
+    ]
+    print(f"seeded {len(learned)} memories")
+
+
 def _analyzer(settings: Settings) -> Analyzer:
     """The analyzer create_app would serve: the trained models, or the keyword baseline."""
     from ai_service.ml.registry import ModelRegistry
@@ -618,19 +662,48 @@ def _analyzer(settings: Settings) -> Analyzer:
     return registry.analyzer
 
 
+def build_pipeline(
+    args: argparse.Namespace, *, settings: Settings, generator: Any, analyzer: Analyzer
+) -> ChatPipeline:
+    """The pipeline as create_app builds it; with --memory, a user with memories."""
+    from ai_service.clients import firestore_client as ai_firestore_client
+    from ai_service.ml.analyzer import TrainedAnalyzer
+    from ai_service.pipeline.chat import ChatPipeline, PipelineSettings
+    from ai_service.stores.assistant import AssistantStore
+    from ai_service.stores.memory import MemoryStore
+    from ai_service.tools.service import ToolTurns
+    from shared.models.base import utc_now
+
+    db = ai_firestore_client(PROJECT)
+    embedder = analyzer if isinstance(analyzer, TrainedAnalyzer) else None
+    if args.memory:
+        if embedder is None:
+            raise SystemExit("--memory needs the trained models (AURAOS_ML_MODELS=true)")
+        seed_memories(db, embedder, now=utc_now())
+    return ChatPipeline(
+        db=db,
+        analyzer=analyzer,
+        generator=generator,
+        settings=PipelineSettings(
+            lease=timedelta(seconds=settings.turn_lease_s),
+            stream_interval_s=args.stream_interval,
+            history_turns=settings.history_turns,
+        ),
+        clock=utc_now,
+        tools=ToolTurns(store=AssistantStore(db), embedder=embedder),
+        memory=MemoryStore(db),
+        embedder=embedder,
+    )
+
+
 def run(args: argparse.Namespace, *, machine: dict[str, Any], command: str) -> dict[str, Any]:
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import firestore as fs
 
-    from ai_service.clients import firestore_client as ai_firestore_client
     from ai_service.config import Settings
     from ai_service.generation.factory import build_generator
-    from ai_service.pipeline.chat import ChatPipeline, PipelineSettings
-    from ai_service.stores.assistant import AssistantStore
-    from ai_service.tools.service import ToolTurns
     from auraos_functions.clients import firestore_client as functions_firestore_client
     from auraos_functions.services.chat import queue_turn
-    from shared import paths
     from shared.models.base import utc_now
 
     counter = OpCounter()
@@ -641,9 +714,7 @@ def run(args: argparse.Namespace, *, machine: dict[str, Any], command: str) -> d
         print("op counter self-check passed")
         delivery = Delivery(os.environ["PUBSUB_EMULATOR_HOST"])
         now = utc_now()
-        # An active account: queue_turn fails (or removes) turns of any other.
-        profile = {"createdAt": now, "updatedAt": now, "isActive": True, "role": "user"}
-        db.document(paths.user(UID)).set(profile)
+        seed_user(db, now=now, personalization=args.memory)
         for history in HISTORY_LENGTHS:
             started = time.perf_counter()
             seed_conversation(db, cid=f"history-{history}", turns=history, now=now)
@@ -655,18 +726,7 @@ def run(args: argparse.Namespace, *, machine: dict[str, Any], command: str) -> d
         load_s = time.perf_counter() - started
         print(f"model {settings.llm_local_model} ready in {load_s:.1f}s")
         analyzer = _analyzer(settings)
-        pipeline = ChatPipeline(
-            db=ai_firestore_client(PROJECT),
-            analyzer=analyzer,
-            generator=generator,
-            settings=PipelineSettings(
-                lease=timedelta(seconds=settings.turn_lease_s),
-                stream_interval_s=args.stream_interval,
-                history_turns=settings.history_turns,
-            ),
-            clock=utc_now,
-            tools=ToolTurns(store=AssistantStore(ai_firestore_client(PROJECT))),
-        )
+        pipeline = build_pipeline(args, settings=settings, generator=generator, analyzer=analyzer)
         bench = Bench(
             db=db,
             functions_db=functions_firestore_client(),

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from shared import paths
+from shared.models.memory import EMBEDDING_DIMENSIONS
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -81,6 +82,8 @@ def _check_index_field(field: dict[str, Any]) -> None:
         assert field["order"] in {"ASCENDING", "DESCENDING"}
     if "arrayConfig" in field:
         assert field["arrayConfig"] == "CONTAINS"
+    if "vectorConfig" in field:
+        assert field["vectorConfig"] == {"dimension": EMBEDDING_DIMENSIONS, "flat": {}}
 
 
 def test_indexes_file_shape() -> None:
@@ -89,7 +92,10 @@ def test_indexes_file_shape() -> None:
         assert set(index) <= {"collectionGroup", "queryScope", "fields", "density", "apiScope"}
         assert index["collectionGroup"] in COLLECTIONS
         assert index["queryScope"] in {"COLLECTION", "COLLECTION_GROUP"}
-        assert len(index["fields"]) >= 2, "single-field indexes are automatic"
+        vector = any("vectorConfig" in field for field in index["fields"])
+        assert vector or len(index["fields"]) >= 2, "single-field indexes are automatic"
+        if vector:  # the vector field comes last, after its equality pre-filters
+            assert "vectorConfig" in index["fields"][-1]
         for field in index["fields"]:
             _check_index_field(field)
 
@@ -113,3 +119,25 @@ def test_the_branch_path_query_has_its_composite_index() -> None:
         if index["collectionGroup"] == "messages" and index["queryScope"] == "COLLECTION"
     ]
     assert [("branch", "ASCENDING"), ("createTime", "DESCENDING")] in fields
+
+
+@pytest.mark.parametrize(
+    ("group", "scope", "prefilters"),
+    [
+        ("memories", "COLLECTION", []),  # recall: one user's memories
+        ("notes", "COLLECTION", []),  # search_notes
+        ("messages", "COLLECTION_GROUP", ["owner"]),  # searchConversations, owner pre-filtered
+    ],
+)
+def test_every_vector_query_has_its_vector_index(
+    group: str, scope: str, prefilters: list[str]
+) -> None:
+    """Production refuses a find_nearest without a vector index (the emulator does not)."""
+    found = [
+        [f["fieldPath"] for f in index["fields"]]
+        for index in INDEXES["indexes"]
+        if index["collectionGroup"] == group
+        and index["queryScope"] == scope
+        and "vectorConfig" in index["fields"][-1]
+    ]
+    assert [*prefilters, "embedding"] in found
