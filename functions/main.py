@@ -36,6 +36,7 @@ from auraos_functions.handlers.privacy import (
 )
 from auraos_functions.handlers.profile import getProfile, setConsent, updateProfile
 from auraos_functions.handlers.reminders import cancelReminder, createReminder, fire_reminders
+from auraos_functions.handlers.search import searchConversations
 
 # A log filter, no I/O: it must be in place before the emulator's first GET probe.
 quiet_get_probes()
@@ -66,6 +67,7 @@ __all__ = [
     "on_user_deletion_requested",
     "registerDevice",
     "resume_deletions",
+    "searchConversations",
     "sendMessage",
     "setConsent",
     "setUserActive",

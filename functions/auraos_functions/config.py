@@ -43,6 +43,11 @@ class FunctionsSettings(Frozen):
     # host:port of a local server speaking the FCM v1 API (tests/fakes/fcm_server.py); only
     # under the emulators, where real FCM cannot be reached. None there: no push is sent.
     fcm_emulator_host: str | None = None
+    # ai_service's base URL (searchConversations embeds its query at /v1/embed): the Cloud Run
+    # URL in production, called with an ID token for it; ai_service.sh's port on the emulators.
+    # None: not configured, and search matches titles only.
+    ai_service_url: str | None = None
+    ai_service_timeout_s: float = Field(default=5, gt=0)
     on_emulators: bool = False
 
     def rate_limit_for(self, function_name: str) -> RateLimit:
@@ -88,6 +93,27 @@ def _fcm_emulator_host(on_emulators: bool) -> str | None:
     return raw
 
 
+_AI_SERVICE_LOCAL = "http://127.0.0.1:{port}"
+_HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?/?$")
+_LOOPBACK_URL = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}/?$")
+
+
+def _ai_service_url(on_emulators: bool) -> str | None:
+    """AURAOS_AI_SERVICE_URL without a trailing slash: an https origin when deployed (an ID
+    token must never travel in clear text); under the emulators a loopback http origin,
+    by default ai_service.sh's (127.0.0.1:AURAOS_AI_PORT, 8081)."""
+    raw = os.environ.get("AURAOS_AI_SERVICE_URL", "").strip()
+    if not raw:
+        if not on_emulators:
+            return None
+        raw = _AI_SERVICE_LOCAL.format(port=os.environ.get("AURAOS_AI_PORT", "8081"))
+    allowed = _LOOPBACK_URL if on_emulators else _HTTPS_URL
+    if not (allowed.match(raw) or (on_emulators and _HTTPS_URL.match(raw))):
+        expected = "a loopback http:// or an https:// origin" if on_emulators else "https://"
+        raise ConfigurationError(f"AURAOS_AI_SERVICE_URL must be {expected}: {raw!r}")
+    return raw.rstrip("/")
+
+
 @functools.cache
 def settings() -> FunctionsSettings:
     """The settings of this process; raises ConfigurationError naming what is wrong."""
@@ -114,6 +140,8 @@ def settings() -> FunctionsSettings:
             max_turn_attempts=int(os.environ.get("AURAOS_MAX_TURN_ATTEMPTS", "3")),
             turn_lease_s=int(os.environ.get("AURAOS_TURN_LEASE_S", "120")),
             fcm_emulator_host=_fcm_emulator_host(on_emulators),
+            ai_service_url=_ai_service_url(on_emulators),
+            ai_service_timeout_s=float(os.environ.get("AURAOS_AI_SERVICE_TIMEOUT_S", "5")),
             on_emulators=on_emulators,
         )
     except (ValidationError, ValueError, TypeError, IndexError) as exc:

@@ -63,6 +63,7 @@ USER_CALLABLES = (
     "markNotificationsRead",
     "registerDevice",
     "unregisterDevice",
+    "searchConversations",
 )
 COSTLY_CALLABLES = ("exportMyData", "deleteMyAccount")  # 5 calls an hour per user
 ALL_CALLABLES = USER_CALLABLES + ADMIN_CALLABLES + COSTLY_CALLABLES
@@ -374,6 +375,26 @@ def device_token(rng: random.Random, _: Targets) -> Any:
     return request_body(rng, {"token": token})
 
 
+def search_conversations(rng: random.Random, _: Targets) -> Any:
+    queries = ("hiking", "mountain trip", "x" * 500, "😀" * 250, "Café crème", "tyre")
+    limits = (0, -1, 21, 2**63, 1.5, "10", True, None)
+    tokens = (
+        *HOSTILE_STRINGS,
+        "v1.s.10.0123456789abcdef",
+        "v1.t.0.0123456789abcdef",
+        "v1.s.999.0123456789abcdef",
+        "v1.x.10.0123456789abcdef",
+    )
+    return request_body(
+        rng,
+        {
+            "query": pick(rng, lambda: rng.choice(queries), HOSTILE_STRINGS),
+            "limit": pick(rng, lambda: rng.randint(1, 20), limits, 0.5),
+            "pageToken": pick(rng, None, tokens, 0.5),
+        },
+    )
+
+
 def no_data(rng: random.Random, _: Targets) -> Any:
     """Callables that take no data: whatever a client might send."""
     return any_json(rng)
@@ -396,6 +417,7 @@ GENERATORS: dict[str, Callable[[random.Random, Targets], Any]] = {
     "markNotificationsRead": mark_notifications_read,
     "registerDevice": device_token,
     "unregisterDevice": device_token,
+    "searchConversations": search_conversations,
     "getAnalyticsSummary": analytics_summary,
     "listSecurityAlerts": list_alerts,
     "acknowledgeAlert": acknowledge_alert,

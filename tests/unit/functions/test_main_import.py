@@ -58,6 +58,7 @@ def test_importing_main_discovers_functions_without_network_or_environment() -> 
         "on_user_deletion_requested",
         "registerDevice",
         "resume_deletions",
+        "searchConversations",
         "sendMessage",
         "setConsent",
         "setUserActive",
