@@ -36,6 +36,9 @@ const EDIT_FROM = "what is 2 + 2";
 const EDIT_TO = "what is 3 + 3";
 const BRANCH_PROMPT = "what is 10 - 3";
 const REMINDER_PROMPT = "Remind me to stretch in 1 minute";
+const MEMORY_PROMPT = "Hi, I'm Sam. I live in Porto.";
+const MEMORY_TEXT = "Lives in Porto";
+const RECALL_PROMPT = "Where do I live?";
 const TIME_ZONE = "Europe/Lisbon"; // the browser's; the profile follows it at sign-in
 // The local scheduler fires due reminders once a minute: "in 1 minute" fires within ~2 minutes.
 const FIRE_MS = Number(process.env.AURAOS_E2E_FIRE_TIMEOUT_MS ?? 150_000);
@@ -626,6 +629,91 @@ describe("AuraOS PWA on the emulators", { timeout: 15 * 60_000 }, () => {
     },
     REPLY_MS + FIRE_MS + 60_000,
   );
+
+  let memoryConversation = null; // the conversation that told Aura where the user lives
+
+  step(
+    "remembers what the user says: the memory is listed, a reply uses it, and deleting it forgets it",
+    async () => {
+      // Memory follows the personalisation consent (on since the consent step, unless run alone).
+      await page.locator("#consent-personalization:enabled").waitFor();
+      if (!(await page.isChecked("#consent-personalization"))) {
+        await page.locator("#memories-off").waitFor();
+        await page.click('label[for="consent-personalization"]');
+        await page.locator("#consent-status", { hasText: "Saved." }).waitFor();
+      }
+      await page.locator("#memories-off").waitFor({ state: "hidden" });
+
+      await page.click("#new-chat");
+      await page.fill("#prompt", MEMORY_PROMPT);
+      await page.press("#prompt", "Enter");
+      await turn(1).waitFor();
+      assert.equal(await waitForTerminal(1), "COMPLETED");
+      memoryConversation = conversationId();
+      const memory = page.locator("#memory-list li", { hasText: MEMORY_TEXT });
+      await memory.waitFor(); // through the memories listener
+      assert.equal(await memory.locator(".item-text").textContent(), MEMORY_TEXT);
+      assert.match(await memory.locator(".memory-kind").textContent(), /^(Fact|Preference|Person|Date)$/);
+      const memoryId = await memory.getAttribute("data-key");
+
+      // Another conversation: the reply comes from the memory, and says so under it.
+      await page.click("#new-chat");
+      await page.fill("#prompt", RECALL_PROMPT);
+      await page.press("#prompt", "Enter");
+      await turn(1).waitFor();
+      assert.equal(await waitForTerminal(1), "COMPLETED");
+      assert.match(await turn(1).locator(".response").textContent(), /Porto/);
+      const used = turn(1).locator(".memories-used");
+      assert.match(await used.locator("summary").textContent(), /^Used \d+ memor(y|ies)$/);
+      await used.locator("summary").click();
+      await used.locator(`li[data-memory-id="${memoryId}"]`, { hasText: MEMORY_TEXT }).waitFor();
+
+      // Delete asks once more, then the document is gone, from the panel and from Firestore.
+      await memory.getByRole("button", { name: `Delete the memory “${MEMORY_TEXT}”` }).click();
+      await memory.getByRole("button", { name: `Confirm: forget “${MEMORY_TEXT}”` }).click();
+      await memory.waitFor({ state: "detached" });
+      await page.locator("#memories-status", { hasText: `Forgot “${MEMORY_TEXT}”.` }).waitFor();
+      const uid = await userId();
+      const project = process.env.GCLOUD_PROJECT ?? "demo-auraos";
+      const stored = await fetch(
+        `http://${hosts.firestore}/v1/projects/${project}/databases/(default)/documents/users/${uid}/memories/${memoryId}`,
+        { headers: { Authorization: "Bearer owner" } },
+      );
+      assert.equal(stored.status, 404, "the memory is still stored");
+      // The reply that used it now says the memory is gone.
+      await used.locator(`li[data-memory-id="${memoryId}"][data-gone="true"]`).waitFor();
+      await mkdir(RESULTS, { recursive: true });
+      await page.screenshot({ path: join(RESULTS, "memories.png") });
+    },
+    2 * REPLY_MS + 60_000,
+  );
+
+  step("searches conversations: 'Porto' finds the conversation that said it and opens it", async (t) => {
+    assert.ok(memoryConversation, "no conversation from the memory step");
+    await page.fill("#search-query", "Porto");
+    await page.press("#search-query", "Enter");
+    const status = page.locator("#search-status");
+    await eventually(() => status.textContent(), (text) => text && text !== "Searching…", "the search status", REPLY_MS);
+    const said = await status.textContent();
+    if (/^Search failed: .*(not[ -]found|NOT_FOUND|does not exist)/i.test(said)) {
+      t.skip(`searchConversations is not deployed on the emulators: ${said}`);
+      return;
+    }
+    assert.doesNotMatch(said, /^Search failed/);
+    const result = page.locator(`#search-list button[data-cid="${memoryConversation}"]`).first();
+    await result.waitFor();
+    const turnId = await result.getAttribute("data-turn-id");
+    console.log(`# search 'Porto': ${said}; the conversation found by ${await result.getAttribute("data-match")}`);
+    await result.click();
+    await page.waitForFunction((cid) => location.hash === `#/c/${cid}`, memoryConversation);
+    await page.locator("#turn-list > li.turn", { hasText: MEMORY_PROMPT }).waitFor();
+    if (turnId) {
+      await page.locator(`#turn-list > li.turn.found[data-turn-id="${turnId}"]`).waitFor();
+      assert.equal(await page.evaluate(() => document.activeElement?.dataset.turnId), turnId);
+    }
+    await page.click("#search-clear");
+    assert.ok(await page.locator("#search-results").isHidden());
+  }, REPLY_MS + 30_000);
 
   step("fits a 375 px wide screen; drawers open and close from the keyboard", async () => {
     await page.setViewportSize({ width: 375, height: 740 });
