@@ -212,7 +212,7 @@ class ChatPipeline:
                 input_tokens=count_tokens(prompt),
                 output_tokens=count_tokens(answer.text),
             )
-            cost, conversation, interrupted = 0.0, None, False
+            cost, conversation, interrupted = 0.0, setting.conversation, False
             calls, pending, memory_ids = answer.calls, answer.pending, answer.memory_ids
         else:
             recalled = self._recall(memory, uid=claim.uid, embedding=analysis.embedding)
@@ -352,6 +352,7 @@ class ChatPipeline:
                 turn=claim.turn,
                 max_turns=self._settings.history_turns,
                 token_budget=self._settings.history_token_budget,
+                conversation=setting.conversation,
             )
             span.set_attribute("auraos.history_messages", len(context.history))
         if context.branched:  # the path's own turns; the running summary is the main thread's
@@ -433,7 +434,7 @@ class ChatPipeline:
     ) -> None:
         """Title is set when the turn was queued; here the summary, updatedAt and usage totals."""
         ref = self._db.document(paths.conversation(claim.uid, claim.cid))
-        if known is None:  # skills answer without loading context: read just what is needed
+        if known is None:  # not read earlier in the turn: read just what is needed
             known = Conversation.from_document(ref.get(["summary", "usage.turns"]).to_dict() or {})
         update: dict[str, Any] = {"updatedAt": self._clock()}
         if reply:  # a turn stopped before its first token adds nothing to remember

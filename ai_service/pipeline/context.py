@@ -50,16 +50,19 @@ def load_context(
     turn: ChatTurn,
     max_turns: int,
     token_budget: int,
+    conversation: Conversation | None = None,
 ) -> ConversationContext:
     """The conversation and its most recent answered turns before `turn` (oldest first) that fit
-    the budget: 1 + at most `max_turns` document reads.
+    the budget: 1 + at most `max_turns` document reads (the 1 spared when the caller read the
+    conversation already and passes it).
 
     In a conversation with branches the turns follow the path from the root to `turn` (never an
     abandoned branch), up to `2 * max_turns` of them: the newest `max_turns` are the history, the
     earlier ones the path's summary (its reads: 1 + up to `2 * max_turns` + 1 per branch hop).
     """
-    snapshot = db.document(paths.conversation(uid, cid)).get()
-    conversation = Conversation.from_document(snapshot.to_dict() or {})
+    if conversation is None:
+        snapshot = db.document(paths.conversation(uid, cid)).get()
+        conversation = Conversation.from_document(snapshot.to_dict() or {})
     if max_turns <= 0:
         return ConversationContext(conversation=conversation, history=())
     if conversation.branches == 0:

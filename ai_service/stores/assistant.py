@@ -24,6 +24,7 @@ from shared.models.assistant import (
     Task,
 )
 from shared.models.base import Document
+from shared.models.chat import Conversation
 from shared.models.recommendations import RecommendationTitle
 
 M = TypeVar("M", bound=Document)
@@ -48,6 +49,8 @@ class TurnSetting:
     pending: PendingAction | None
     # The user's consent to personalisation: memory is used only with it.
     personalization: bool = False
+    # The conversation as read (the model's context reuses it instead of reading it again).
+    conversation: Conversation | None = None
 
 
 def _data(snapshot: Any) -> dict[str, Any]:
@@ -76,24 +79,21 @@ class AssistantStore:
 
     # --- the turn's setting -------------------------------------------------------------
     def turn_setting(self, *, uid: str, cid: str) -> TurnSetting:
-        """The user's time zone and the conversation's pending action (one batched read)."""
+        """The user's time zone and consent, and the conversation with its pending action: two
+        documents in one batched read."""
         profile_ref = self._db.document(paths.user(uid))
         conversation_ref = self._db.document(paths.conversation(uid, cid))
         snapshots = {
             snapshot.reference.path: snapshot
-            for snapshot in self._db.get_all(
-                [profile_ref, conversation_ref],
-                field_paths=["timeZone", "consent.personalization", "pendingAction"],
-            )
+            for snapshot in self._db.get_all([profile_ref, conversation_ref])
         }
         profile = _data(snapshots.get(profile_ref.path))
-        conversation = _data(snapshots.get(conversation_ref.path))
-        pending_raw = conversation.get("pendingAction")
-        pending = PendingAction.from_document(pending_raw) if pending_raw else None
+        conversation = Conversation.from_document(_data(snapshots.get(conversation_ref.path)))
         return TurnSetting(
             time_zone=_known_zone(profile.get("timeZone")),
-            pending=pending,
+            pending=conversation.pending_action,
             personalization=(profile.get("consent") or {}).get("personalization") is True,
+            conversation=conversation,
         )
 
     def set_pending(self, *, uid: str, cid: str, pending: PendingAction | None) -> None:
