@@ -7,10 +7,9 @@ round after the last one has `tool_choice: none`.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import anthropic
 from anthropic.types import (
@@ -31,13 +30,12 @@ from .base import (
     OnDelta,
     ProviderError,
     Role,
-    ToolInvocation,
     ToolResult,
     ToolRunner,
     ToolSpec,
 )
 from .provider_config import is_transient_status
-from .tokens import count_request_tokens, count_tokens
+from .tool_rounds import Round, StreamedCall, combined, run_streamed
 
 log = logging.getLogger(__name__)
 
@@ -48,24 +46,10 @@ _TRANSIENT_STREAM_ERRORS = frozenset(
 
 
 @dataclass
-class _Call:
-    """One `tool_use` block as it streamed in: its input is the model's raw JSON text."""
+class _Round(Round):
+    """What one streamed message produced, its `tool_use` blocks by content block index."""
 
-    call_id: str
-    name: str
-    arguments: str = ""
-
-
-@dataclass
-class _Round:
-    """What one streamed message produced."""
-
-    model: str
-    pieces: list[str] = field(default_factory=list)
-    calls: dict[int, _Call] = field(default_factory=dict)  # by content block index
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    finish_reason: str | None = None
+    calls: dict[int, StreamedCall] = field(default_factory=dict)
 
 
 class AnthropicProvider:
@@ -131,12 +115,12 @@ class AnthropicProvider:
             ):
                 break
             calls = [turn.calls[index] for index in sorted(turn.calls)]
-            results = [_run(call, run_tool) for call in calls]
+            results = [run_streamed(call, run_tool) for call in calls]
             messages.append(_assistant_calls(turn, calls))
             messages.append(
                 UserMessageParam(role="user", content=[_result_block(r) for r in results])
             )
-        return _result(request, rounds, provider=self.name)
+        return combined(request, rounds, provider=self.name)
 
     def _stream(
         self,
@@ -173,7 +157,7 @@ class AnthropicProvider:
                     turn.finish_reason = event.delta.stop_reason or turn.finish_reason
                 elif event.type == "content_block_start" and event.content_block.type == "tool_use":
                     block = event.content_block
-                    turn.calls[event.index] = _Call(call_id=block.id, name=block.name)
+                    turn.calls[event.index] = StreamedCall(call_id=block.id, name=block.name)
                 elif event.type == "content_block_delta":
                     if event.delta.type == "input_json_delta" and event.index in turn.calls:
                         turn.calls[event.index].arguments += event.delta.partial_json
@@ -220,61 +204,12 @@ def _stream_error_type(body: object) -> str | None:
     return None
 
 
-def _result(request: GenerationRequest, rounds: list[_Round], *, provider: str) -> GenerationResult:
-    """The reply over all rounds: its text, the last model and stop reason, usage summed (a
-    round cancelled before its usage arrived is estimated)."""
-    input_tokens = output_tokens = 0
-    for turn in rounds:
-        text = "".join(turn.pieces)
-        input_tokens += (
-            turn.input_tokens if turn.input_tokens is not None else count_request_tokens(request)
-        )
-        output_tokens += (
-            turn.output_tokens if turn.output_tokens is not None else count_tokens(text)
-        )
-    return GenerationResult(
-        text="".join(piece for turn in rounds for piece in turn.pieces),
-        provider=provider,
-        model=rounds[-1].model,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        finish_reason=rounds[-1].finish_reason,
-    )
-
-
-def _arguments(call: _Call) -> dict[str, Any] | None:
-    """The call's input as an object; None when the model's JSON does not parse to one."""
-    try:
-        value: Any = json.loads(call.arguments or "{}")
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _run(call: _Call, run_tool: ToolRunner) -> ToolResult:
-    """The runner's result, or an error for the model when its input is not a JSON object."""
-    arguments = _arguments(call)
-    if arguments is None:
-        log.info("model sent malformed tool input", extra={"tool": call.name})
-        error = (
-            f"the input was not a JSON object ({call.arguments[:200]!r}); "
-            "call the tool again with valid JSON"
-        )
-        return ToolResult(
-            call_id=call.call_id,
-            name=call.name,
-            content=json.dumps({"error": error}),
-            is_error=True,
-        )
-    return run_tool(ToolInvocation(call_id=call.call_id, name=call.name, arguments=arguments))
-
-
 def _tool(spec: ToolSpec) -> ToolParam:
     # Anthropic takes JSON Schema as it is (pydantic's included).
     return ToolParam(name=spec.name, description=spec.description, input_schema=spec.parameters)
 
 
-def _assistant_calls(turn: _Round, calls: list[_Call]) -> AssistantMessageParam:
+def _assistant_calls(turn: _Round, calls: list[StreamedCall]) -> AssistantMessageParam:
     """The assistant turn as the model wrote it: its text (if any), then its tool_use blocks."""
     text = "".join(turn.pieces)
     content: list[TextBlockParam | ToolUseBlockParam] = (
@@ -282,7 +217,7 @@ def _assistant_calls(turn: _Round, calls: list[_Call]) -> AssistantMessageParam:
     )
     content += [
         # Malformed input goes back as an empty object: the API wants one; the error says why.
-        ToolUseBlockParam(type="tool_use", id=c.call_id, name=c.name, input=_arguments(c) or {})
+        ToolUseBlockParam(type="tool_use", id=c.call_id, name=c.name, input=c.parsed() or {})
         for c in calls
     ]
     return AssistantMessageParam(role="assistant", content=content)

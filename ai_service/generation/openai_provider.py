@@ -31,13 +31,12 @@ from .base import (
     OnDelta,
     ProviderError,
     Role,
-    ToolInvocation,
     ToolResult,
     ToolRunner,
     ToolSpec,
 )
 from .provider_config import is_transient_status
-from .tokens import count_request_tokens, count_tokens
+from .tool_rounds import Round, StreamedCall, combined, run_streamed
 
 log = logging.getLogger(__name__)
 
@@ -47,23 +46,10 @@ _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5", "gpt-6")
 
 
 @dataclass
-class _Call:
-    """One tool call as it streamed in: its arguments are the model's raw JSON text."""
+class _Round(Round):
+    """What one streamed completion produced, its tool calls by index."""
 
-    call_id: str = ""
-    name: str = ""
-    arguments: str = ""
-
-
-@dataclass
-class _Round:
-    """What one streamed completion produced."""
-
-    model: str
-    pieces: list[str] = field(default_factory=list)
-    calls: dict[int, _Call] = field(default_factory=dict)
-    usage: tuple[int, int] | None = None
-    finish_reason: str | None = None
+    calls: dict[int, StreamedCall] = field(default_factory=dict)
 
 
 class OpenAIProvider:
@@ -125,8 +111,8 @@ class OpenAIProvider:
                 break
             calls = [turn.calls[index] for index in sorted(turn.calls)]
             messages.append(_assistant_calls(turn, calls))
-            messages.extend(_tool_message(_run(call, run_tool)) for call in calls)
-        return _result(request, rounds, provider=self.name)
+            messages.extend(_tool_message(run_streamed(call, run_tool)) for call in calls)
+        return combined(request, rounds, provider=self.name)
 
     def _stream(
         self,
@@ -157,14 +143,15 @@ class OpenAIProvider:
             for chunk in stream:
                 turn.model = chunk.model or turn.model
                 if chunk.usage is not None:
-                    turn.usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    turn.input_tokens = chunk.usage.prompt_tokens
+                    turn.output_tokens = chunk.usage.completion_tokens
                 first = [c for c in chunk.choices if c.index == 0]
                 turn.finish_reason = next(
                     (c.finish_reason for c in first if c.finish_reason), turn.finish_reason
                 )
                 for delta in (c.delta for c in first):
                     for part in delta.tool_calls or ():
-                        call = turn.calls.setdefault(part.index, _Call())
+                        call = turn.calls.setdefault(part.index, StreamedCall())
                         call.call_id = part.id or call.call_id
                         if part.function is not None:
                             call.name += part.function.name or ""
@@ -203,54 +190,6 @@ class OpenAIProvider:
         )
 
 
-def _result(request: GenerationRequest, rounds: list[_Round], *, provider: str) -> GenerationResult:
-    """The reply over all rounds: its text, the last model and finish, usage summed (a round
-    cancelled before its final usage chunk is estimated)."""
-    input_tokens = output_tokens = 0
-    for turn in rounds:
-        if turn.usage is not None:
-            input_tokens += turn.usage[0]
-            output_tokens += turn.usage[1]
-        else:
-            input_tokens += count_request_tokens(request)
-            output_tokens += count_tokens("".join(turn.pieces))
-    return GenerationResult(
-        text="".join(piece for turn in rounds for piece in turn.pieces),
-        provider=provider,
-        model=rounds[-1].model,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        finish_reason=rounds[-1].finish_reason,
-    )
-
-
-def _arguments(call: _Call) -> dict[str, Any] | None:
-    """The call's arguments as an object; None when the model's JSON does not parse to one."""
-    try:
-        value: Any = json.loads(call.arguments or "{}")
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _run(call: _Call, run_tool: ToolRunner) -> ToolResult:
-    """The runner's result, or an error for the model when its arguments are not a JSON object."""
-    arguments = _arguments(call)
-    if arguments is None:
-        log.info("model sent malformed tool arguments", extra={"tool": call.name})
-        error = (
-            f"the arguments were not a JSON object ({call.arguments[:200]!r}); "
-            "call the tool again with valid JSON"
-        )
-        return ToolResult(
-            call_id=call.call_id,
-            name=call.name,
-            content=json.dumps({"error": error}),
-            is_error=True,
-        )
-    return run_tool(ToolInvocation(call_id=call.call_id, name=call.name, arguments=arguments))
-
-
 def _tool(spec: ToolSpec) -> ChatCompletionFunctionToolParam:
     # Not `strict`: strict mode wants every property required, and pydantic's optional fields
     # (with defaults) are not.
@@ -264,7 +203,9 @@ def _tool(spec: ToolSpec) -> ChatCompletionFunctionToolParam:
     )
 
 
-def _assistant_calls(turn: _Round, calls: list[_Call]) -> ChatCompletionAssistantMessageParam:
+def _assistant_calls(
+    turn: _Round, calls: list[StreamedCall]
+) -> ChatCompletionAssistantMessageParam:
     return ChatCompletionAssistantMessageParam(
         role="assistant",
         content="".join(turn.pieces) or None,
@@ -276,7 +217,7 @@ def _assistant_calls(turn: _Round, calls: list[_Call]) -> ChatCompletionAssistan
                 # the tool's error result quotes what the model wrote.
                 function={
                     "name": call.name,
-                    "arguments": call.arguments if _arguments(call) is not None else "{}",
+                    "arguments": call.arguments if call.parsed() is not None else "{}",
                 },
             )
             for call in calls

@@ -37,7 +37,7 @@ from .base import (
     ToolSpec,
 )
 from .provider_config import is_transient_status
-from .tokens import count_request_tokens, count_tokens
+from .tool_rounds import Round, combined
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +63,22 @@ _KEPT = {
 
 
 @dataclass
-class _Round:
+class _Round(Round):
     """What one streamed reply produced; `parts` are the model's, as they came."""
 
-    model: str
-    pieces: list[str] = field(default_factory=list)
     parts: list[genai_types.Part] = field(default_factory=list)
     calls: list[genai_types.FunctionCall] = field(default_factory=list)
-    usage: genai_types.GenerateContentResponseUsageMetadata | None = None
-    finish_reason: str | None = None
     malformed: str | None = None  # Gemini's message when it could not produce a valid call
+
+    def count(self, usage: genai_types.GenerateContentResponseUsageMetadata | None) -> None:
+        """Take the round's usage from Gemini's metadata (the last one carries the totals)."""
+        if usage is None:
+            return
+        if usage.prompt_token_count is not None:
+            self.input_tokens = usage.prompt_token_count
+        if usage.candidates_token_count is not None:
+            # Thinking models bill their hidden thoughts as output tokens.
+            self.output_tokens = usage.candidates_token_count + (usage.thoughts_token_count or 0)
 
 
 class VertexProvider:
@@ -153,7 +159,7 @@ class VertexProvider:
             if turn.parts:
                 contents.append(genai_types.Content(role="model", parts=turn.parts))
             contents.append(genai_types.Content(role="user", parts=replies))
-        return _result(request, rounds, provider=self.name)
+        return combined(request, rounds, provider=self.name)
 
     def _stream(
         self,
@@ -170,7 +176,7 @@ class VertexProvider:
         try:
             for chunk in stream:
                 turn.model = chunk.model_version or turn.model
-                turn.usage = chunk.usage_metadata or turn.usage
+                turn.count(chunk.usage_metadata)
                 candidate = chunk.candidates[0] if chunk.candidates else None
                 if candidate is None:
                     continue
@@ -212,31 +218,6 @@ def _close(stream: Iterator[genai_types.GenerateContentResponse]) -> None:
     """Close the SDK's generator so the HTTP response is released (and generation stops)."""
     if isinstance(stream, Generator):
         stream.close()
-
-
-def _result(request: GenerationRequest, rounds: list[_Round], *, provider: str) -> GenerationResult:
-    """The reply over all rounds: its text, the last model and finish, usage summed (a round
-    cancelled before its final usage is estimated)."""
-    input_tokens = output_tokens = 0
-    for turn in rounds:
-        usage = turn.usage
-        if usage is not None and usage.prompt_token_count is not None:
-            input_tokens += usage.prompt_token_count
-        else:
-            input_tokens += count_request_tokens(request)
-        if usage is not None and usage.candidates_token_count is not None:
-            # Thinking models bill their hidden thoughts as output tokens.
-            output_tokens += usage.candidates_token_count + (usage.thoughts_token_count or 0)
-        else:
-            output_tokens += count_tokens("".join(turn.pieces))
-    return GenerationResult(
-        text="".join(piece for turn in rounds for piece in turn.pieces),
-        provider=provider,
-        model=rounds[-1].model,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        finish_reason=rounds[-1].finish_reason,
-    )
 
 
 def _run(
