@@ -44,7 +44,7 @@ from shared.models.tools import (
 from ..generation.skills import evaluate_arithmetic, format_number
 from ..memory.service import MemoryService, second_person
 from ..stores.assistant import Stored
-from .dates import resolve_when, say_day, say_when
+from .dates import Resolved, resolve_when, say_day, say_when
 from .registry import Tool, ToolContext, ToolFailure, ToolOutput, ToolRegistry
 
 OK = ToolCallStatus.OK
@@ -78,11 +78,16 @@ def _pending(ctx: ToolContext, tool: str, args: dict[str, object], question: str
     )
 
 
+def _resolved(ctx: ToolContext, when: str, *, example: str) -> Resolved:
+    resolved = resolve_when(when, now=ctx.now, time_zone=ctx.time_zone)
+    if resolved is None:
+        raise ToolFailure(f'I couldn\'t tell when "{when}" is. Try "{example}".')
+    return resolved
+
+
 # --- reminders ---------------------------------------------------------------------------------
 def create_reminder(ctx: ToolContext, args: CreateReminderArgs) -> ToolOutput:
-    resolved = resolve_when(args.when, now=ctx.now, time_zone=ctx.time_zone)
-    if resolved is None:
-        raise ToolFailure(f'I couldn\'t tell when "{args.when}" is. Try "tomorrow at 9am".')
+    resolved = _resolved(ctx, args.when, example="tomorrow at 9am")
     if resolved.at <= ctx.now:
         raise ToolFailure(
             f"{say_when(resolved.at, now=ctx.now, time_zone=ctx.time_zone).capitalize()} "
@@ -303,9 +308,7 @@ def search_notes(ctx: ToolContext, args: SearchNotesArgs) -> ToolOutput:
 
 # --- calendar ------------------------------------------------------------------------------------
 def create_event(ctx: ToolContext, args: CreateEventArgs) -> ToolOutput:
-    resolved = resolve_when(args.start, now=ctx.now, time_zone=ctx.time_zone)
-    if resolved is None:
-        raise ToolFailure(f'I couldn\'t tell when "{args.start}" is. Try "tomorrow at 3pm".')
+    resolved = _resolved(ctx, args.start, example="tomorrow at 3pm")
     stored = ctx.store.add_event(
         uid=ctx.uid,
         item_id=ctx.new_item_id(),

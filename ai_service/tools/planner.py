@@ -18,6 +18,7 @@ from shared.models.assistant import DEFAULT_LIST, SHOPPING_LIST, PendingAction
 
 from ..generation.skills import asks_for_own_recommendations, evaluate_arithmetic
 from ..memory.extract import forget_target
+from .builtin import list_label
 from .dates import find_when
 
 CAPABILITIES = (
@@ -262,10 +263,6 @@ def _answer_pending(said: str, pending: PendingAction) -> Plan | None:  # noqa: 
 def _retry_question(pending: PendingAction) -> str:
     question = pending.question.removesuffix(' For example "tomorrow at 9am".')
     return question + ' For example "tomorrow at 9am".'
-
-
-def list_label(name: str) -> str:
-    return "to-do" if name == DEFAULT_LIST else name
 
 
 def plan_request(said: str, *, intent: str) -> Plan | None:  # noqa: PLR0911, PLR0912
