@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from shared.models.assistant import (
     DEFAULT_LIST,
-    SHOPPING_LIST,
     CalendarEvent,
     Note,
     PendingAction,
@@ -493,6 +492,3 @@ def default_registry() -> ToolRegistry:
             Tool("forget", ForgetArgs, forget),
         ]
     )
-
-
-__all__ = ["SHOPPING_LIST", "default_registry", "list_label"]
