@@ -46,6 +46,10 @@ def _json_ready(value: Any) -> Any:
         return {k: _json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_ready(v) for v in value]
+    return _scalar_ready(value)
+
+
+def _scalar_ready(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, firestore.DocumentReference):

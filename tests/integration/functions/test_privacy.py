@@ -11,8 +11,8 @@ import firebase_admin
 import pytest
 from firebase_admin import auth
 from google.cloud import firestore
-from google.cloud.firestore_v1.vector import Vector
 from google.cloud.firestore_v1 import DocumentReference
+from google.cloud.firestore_v1.vector import Vector
 
 from auraos_functions.services import privacy
 from shared import paths
