@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints, TypeAdapter, ValidationError
 
 from .assistant import DEFAULT_TIME_ZONE, TimeZoneName
 from .base import Document, Frozen
@@ -21,7 +22,26 @@ Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN)]
 DisplayName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_MAX)
 ]
+# `\S` and `strip_whitespace` mean Unicode White_Space; firestore.rules' notWhiteSpace() spells
+# out the same characters (tests/rules/test_rules_models_agree.py checks them code point by point).
 AvatarUrl = Annotated[str, StringConstraints(max_length=AVATAR_URL_MAX, pattern=r"^https://\S+$")]
+
+_KNOWN_TIME_ZONE: TypeAdapter[str] = TypeAdapter(TimeZoneName)
+_ZONE_SHAPE = re.compile(r"^[A-Za-z0-9_+\-/]{1,64}$")  # TimeZoneName's, and firestore.rules'
+
+
+def _known_or_default_zone(value: object) -> object:
+    """An IANA-shaped stored zone (all the rules can check) this runtime does not know: UTC."""
+    if isinstance(value, str) and _ZONE_SHAPE.match(value):
+        try:
+            _KNOWN_TIME_ZONE.validate_python(value)
+        except ValidationError:
+            return DEFAULT_TIME_ZONE
+    return value
+
+
+# The profile's stored zone: the rules can check its shape only, so an unknown one is read as UTC.
+StoredTimeZone = Annotated[TimeZoneName, BeforeValidator(_known_or_default_zone)]
 
 
 class Role(StrEnum):
@@ -61,7 +81,7 @@ class UserProfile(Document):
     consent: Consent = Field(default_factory=Consent)
     deletion: DeletionState | None = None
     # Where "at 6pm" is meant; the PWA sends Intl.DateTimeFormat().resolvedOptions().timeZone.
-    time_zone: TimeZoneName = DEFAULT_TIME_ZONE
+    time_zone: StoredTimeZone = DEFAULT_TIME_ZONE
 
 
 # The profile fields the server owns and the rules read (`resource.data.get(...)`).
