@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from auraos_functions.repositories.users import readable_profile
 from shared.models.analytics import AnalyticsEvent
 from shared.models.chat import (
     ChatTurn,
@@ -48,7 +47,6 @@ WHITE_SPACE = (
 )
 # Neighbours of White_Space that are not: a model keeps them, so the rules must allow them.
 # U+180E was Zs before Unicode 6.3, and the rules' \p{Z} still counts it.
-# (U+180E was Zs before Unicode 6.3; the rules' \p{Z} still counts it, hence no \p{Z} there.)
 NOT_WHITE_SPACE = ["\u200b", "\u180e", "\ufeff", "\u2060", "\x1f", "\xad", "\u0301"]
 
 
