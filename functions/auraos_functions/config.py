@@ -37,6 +37,10 @@ class FunctionsSettings(Frozen):
             "deleteMyAccount": RateLimit(capacity=5, window_s=3600),
         }
     )
+    # Per-user analytics quotas, shared by trackEvents and events written through the rules:
+    # token buckets, so "a day" is any 24 hours (refilled at capacity / 86,400 per second).
+    analytics_minute_quota: RateLimit = RateLimit(capacity=120, window_s=60)
+    analytics_day_quota: RateLimit = RateLimit(capacity=10_000, window_s=86_400)
     turn_lease_s: int = Field(default=120, gt=0)
     max_turn_attempts: int = Field(default=3, gt=0)
     publish_timeout_s: float = Field(default=10, gt=0)
@@ -52,6 +56,13 @@ class FunctionsSettings(Frozen):
 
     def rate_limit_for(self, function_name: str) -> RateLimit:
         return self.callable_rate_limits.get(function_name, self.callable_rate_limit)
+
+    def analytics_quotas(self) -> dict[str, RateLimit]:
+        """The analytics buckets by their action name in `rate_limits/{hash of uid}`."""
+        return {
+            "analytics:minute": self.analytics_minute_quota,
+            "analytics:day": self.analytics_day_quota,
+        }
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -137,6 +148,14 @@ def settings() -> FunctionsSettings:
                 ),
                 **_rate_limit_overrides(os.environ.get("AURAOS_CALLABLE_RATE_LIMITS")),
             },
+            analytics_minute_quota=RateLimit(
+                capacity=int(os.environ.get("AURAOS_ANALYTICS_EVENTS_PER_MINUTE", "120")),
+                window_s=60,
+            ),
+            analytics_day_quota=RateLimit(
+                capacity=int(os.environ.get("AURAOS_ANALYTICS_EVENTS_PER_DAY", "10000")),
+                window_s=86_400,
+            ),
             max_turn_attempts=int(os.environ.get("AURAOS_MAX_TURN_ATTEMPTS", "3")),
             turn_lease_s=int(os.environ.get("AURAOS_TURN_LEASE_S", "120")),
             fcm_emulator_host=_fcm_emulator_host(on_emulators),

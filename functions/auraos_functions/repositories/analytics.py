@@ -3,11 +3,17 @@
 One transaction per event reads an idempotency marker, the event, the user's consent and their
 day's stats, then writes every aggregate and the marker together, so a redelivered trigger
 changes nothing and a crash leaves either all of it or none.
+
+An event a client wrote through the rules spends the user's analytics quotas in the same
+transaction; one over them is deleted, uncounted, and its marker says `over-quota`. Events that
+trackEvents stored carry `quotaCharged` (the rules let no client write that field): the
+callable spent their quota before writing them.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,22 +22,32 @@ from google.cloud import firestore
 from pydantic import ValidationError
 
 from shared import paths
+from shared.errors import InvalidInput, RateLimited
 from shared.models.analytics import EVENT_RETENTION_DAYS, AnalyticsEvent
 from shared.models.users import AccountState, account_state
+
+from ..config import RateLimit
+from . import rate_limits
 
 # Enough shards that a burst of events spreads its writes (a document takes ~1 write/s sustained).
 COUNTER_SHARDS = 10
 EVENTS_COUNTER = "events"
 ACTIVE_USERS_COUNTER = "active-users"
+# Set by trackEvents on what it stores: the quota was spent for the whole batch already.
+QUOTA_CHARGED = "quotaCharged"
+QUOTA_UNIT = "analytics events"
 
 
 @dataclass(frozen=True, slots=True)
 class RecordOutcome:
     """What recording did; `event` is set when this call counted it (and must publish it)."""
 
-    status: str  # "counted" | "duplicate" | "missing" | "invalid" | "no-consent" | "no-account"
+    # "counted" | "duplicate" | "missing" | "invalid" | "no-consent" | "no-account" | "over-quota"
+    status: str
     event: AnalyticsEvent | None = None
     day_count: int = 0  # the user's events that day, this one included
+    uid: str | None = None  # whose event it was, once read
+    reason: str | None = None  # why an over-quota event was dropped (the quota's message)
 
 
 def day_of(moment: datetime) -> str:
@@ -51,12 +67,47 @@ def _marker(event_id: str) -> str:
     return paths.processed_event(f"analytics-{event_id}")
 
 
-def record_event(*, db: firestore.Client, event_id: str, now: datetime) -> RecordOutcome:
+def _spend_quota(
+    *,
+    transaction: firestore.Transaction,
+    db: firestore.Client,
+    uid: str,
+    data: dict[str, Any],
+    quotas: Mapping[str, RateLimit] | None,
+    now: datetime,
+) -> str | None:
+    """Spend one of each quota for a rules-written event (read now, written with the rest);
+    why it was refused, or None when it may be counted."""
+    if not quotas or data.get(QUOTA_CHARGED):
+        return None
+    ref = db.document(paths.rate_limit(uid))
+    try:
+        fields = rate_limits.quota_fields(
+            data=ref.get(transaction=transaction).to_dict(),
+            limits=quotas,
+            cost=1,
+            now=now,
+            what=QUOTA_UNIT,
+        )
+    except (RateLimited, InvalidInput) as refused:
+        return refused.message
+    transaction.set(ref, fields, merge=True)
+    return None
+
+
+def record_event(
+    *,
+    db: firestore.Client,
+    event_id: str,
+    now: datetime,
+    quotas: Mapping[str, RateLimit] | None = None,
+) -> RecordOutcome:
+    """Count one stored event once; with `quotas`, a rules-written event spends one of each."""
     event_ref = db.document(paths.analytics_event(event_id))
     marker_ref = db.document(_marker(event_id))
 
     @firestore.transactional
-    def record(transaction: firestore.Transaction) -> RecordOutcome:
+    def record(transaction: firestore.Transaction) -> RecordOutcome:  # noqa: PLR0911 - one per outcome
         if marker_ref.get(transaction=transaction).exists:
             return RecordOutcome(status="duplicate")
         data = event_ref.get(transaction=transaction).to_dict()
@@ -81,6 +132,15 @@ def record_event(*, db: firestore.Client, event_id: str, now: datetime) -> Recor
         day = day_of(counted_at)
         stats_ref = db.document(paths.daily_stats(event.uid, day))
         stats = stats_ref.get(transaction=transaction).to_dict()
+        refused = _spend_quota(
+            transaction=transaction, db=db, uid=event.uid, data=data, quotas=quotas, now=now
+        )
+        if refused is not None:
+            # The event is gone, so a redelivery finds it missing: the marker need not last.
+            over = {"status": "over-quota", "uid": event.uid, "createTime": now}
+            transaction.set(marker_ref, {**over, "expireAt": now + timedelta(days=1)})
+            transaction.delete(event_ref)
+            return RecordOutcome(status="over-quota", uid=event.uid, reason=refused)
         shard = shard_for(event_id)
         stats_update: dict[str, Any] = {
             "day": day,
@@ -119,7 +179,7 @@ def record_event(*, db: firestore.Client, event_id: str, now: datetime) -> Recor
             event_ref, {"expireAt": counted_at + timedelta(days=EVENT_RETENTION_DAYS)}
         )
         day_count = int((stats or {}).get("events", 0)) + 1
-        return RecordOutcome(status="counted", event=event, day_count=day_count)
+        return RecordOutcome(status="counted", event=event, day_count=day_count, uid=event.uid)
 
     result: RecordOutcome = record(db.transaction(max_attempts=20))
     return result

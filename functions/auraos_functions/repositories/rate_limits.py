@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from shared import paths
 from shared.errors import Transient
 
 from ..config import RateLimit
-from ..services.rate_limit import bucket_from_document, bucket_to_document, take
+from ..services.rate_limit import bucket_from_document, bucket_to_document, take, take_quotas
 
 # The chat trigger's transaction (turns.py) contends with the user's other turns and calls.
 MAX_TRANSACTION_ATTEMPTS = 40
@@ -33,14 +34,39 @@ MAX_SPEND_ATTEMPTS = 60
 MAX_BACKOFF_S = 0.2
 
 
+def _expire_at(data: dict[str, Any] | None, now: datetime, window_s: float) -> datetime:
+    """A full bucket needs no document: expire it once every bucket in it would have refilled
+    (the latest of those times, so a minute's chat token never drops a day's analytics quota)."""
+    expire_at = now + timedelta(seconds=window_s)
+    previous = (data or {}).get("expireAt")
+    return max(expire_at, previous) if isinstance(previous, datetime) else expire_at
+
+
 def _bucket_fields(
     *, data: dict[str, Any] | None, action: str, limit: RateLimit, now: datetime
 ) -> dict[str, Any]:
     """The fields to write after taking one token (RateLimited when there is none)."""
     bucket = take(bucket=bucket_from_document(data, action), limit=limit, now=now, action=action)
-    # A full bucket needs no document: expire it once it would have refilled anyway.
-    expire_at = now + timedelta(seconds=limit.window_s)
-    return {action: bucket_to_document(bucket), "expireAt": expire_at}
+    return {action: bucket_to_document(bucket), "expireAt": _expire_at(data, now, limit.window_s)}
+
+
+def quota_fields(
+    *,
+    data: dict[str, Any] | None,
+    limits: Mapping[str, RateLimit],
+    cost: int,
+    now: datetime,
+    what: str,
+) -> dict[str, Any]:
+    """The fields to write after spending `cost` from every bucket of `limits` (all or none:
+    RateLimited or InvalidInput, from `take_quotas`, and nothing to write)."""
+    buckets = {action: bucket_from_document(data, action) for action in limits}
+    spent = take_quotas(buckets=buckets, limits=limits, cost=cost, now=now, what=what)
+    window_s = max(limit.window_s for limit in limits.values())
+    return {
+        **{action: bucket_to_document(bucket) for action, bucket in spent.items()},
+        "expireAt": _expire_at(data, now, window_s),
+    }
 
 
 def take_in_transaction(
@@ -63,10 +89,43 @@ def take_token(
     *, db: firestore.Client, uid: str, action: str, limit: RateLimit, now: datetime
 ) -> None:
     """Spend one of `uid`'s tokens for `action`; raises RateLimited when none is left."""
+    _compare_and_set(
+        db=db,
+        uid=uid,
+        fields_for=lambda data: _bucket_fields(data=data, action=action, limit=limit, now=now),
+    )
+
+
+def spend_quotas(
+    *,
+    db: firestore.Client,
+    uid: str,
+    limits: Mapping[str, RateLimit],
+    cost: int,
+    now: datetime,
+    what: str,
+) -> None:
+    """Spend `cost` from each of `uid`'s buckets in `limits` at once, or none of them."""
+    _compare_and_set(
+        db=db,
+        uid=uid,
+        fields_for=lambda data: quota_fields(
+            data=data, limits=limits, cost=cost, now=now, what=what
+        ),
+    )
+
+
+def _compare_and_set(
+    *,
+    db: firestore.Client,
+    uid: str,
+    fields_for: Callable[[dict[str, Any] | None], dict[str, Any]],
+) -> None:
+    """Write `fields_for(current data)` on the precondition that nothing changed in between."""
     ref = db.document(paths.rate_limit(uid))
     for attempt in range(MAX_SPEND_ATTEMPTS):
         snapshot = ref.get()
-        fields = _bucket_fields(data=snapshot.to_dict(), action=action, limit=limit, now=now)
+        fields = fields_for(snapshot.to_dict())
         try:
             if snapshot.exists:
                 # Action names hold ':' and must be quoted as one field path segment.

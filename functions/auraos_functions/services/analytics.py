@@ -12,14 +12,17 @@ from google.cloud import firestore
 from pydantic import AfterValidator, Field, StringConstraints, ValidationError, model_validator
 
 from shared import paths
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound, RateLimited
 from shared.events import AnalyticsRecorded, Envelope, Topic
 from shared.models.analytics import EventType, validate_event_data
 from shared.models.base import Frozen, utc_now
 from shared.models.ids import DocumentName, EventId
+from shared.models.security import AuditAction
 
+from ..config import settings
 from ..publisher import publish
 from ..repositories import analytics as repository
+from ..repositories import audit, rate_limits
 from .requests import parse_request
 
 log = logging.getLogger(__name__)
@@ -60,8 +63,17 @@ class IncomingEvent(Frozen):
 
 
 def record_and_forward(*, db: firestore.Client, event_id: str, now: datetime) -> str:
-    """Aggregate one stored event exactly once and forward it to ai_service for scoring."""
-    outcome = repository.record_event(db=db, event_id=event_id, now=now)
+    """Aggregate one stored event exactly once and forward it to ai_service for scoring.
+
+    An event written through the rules past the user's analytics quota is dropped (deleted,
+    not counted, not forwarded) and recorded: its marker, a log line and one audit entry per
+    user and minute. The rules cannot count, so the trigger is where that quota holds.
+    """
+    outcome = repository.record_event(
+        db=db, event_id=event_id, now=now, quotas=settings().analytics_quotas()
+    )
+    if outcome.status == "over-quota" and outcome.uid is not None:
+        _record_quota_trip(db=db, uid=outcome.uid, now=now, via="rules", reason=outcome.reason)
     if outcome.event is not None:
         event = outcome.event
         publish(
@@ -80,6 +92,22 @@ def record_and_forward(*, db: firestore.Client, event_id: str, now: datetime) ->
         )
     log.info("analytics event", extra={"eventId": event_id, "outcome": outcome.status})
     return outcome.status
+
+
+def _record_quota_trip(
+    *, db: firestore.Client, uid: str, now: datetime, via: str, reason: str | None
+) -> None:
+    """One audit entry per user and minute, however many events they push past the quota."""
+    log.warning("analytics quota reached", extra={"uid": uid, "via": via, "reason": reason})
+    audit.record(
+        db=db,
+        action=AuditAction.RATE_LIMIT_TRIPPED,
+        now=now,
+        key=f"{uid}:analytics:{now:%Y%m%d%H%M}",
+        actor_uid=uid,
+        target_uid=uid,
+        details={"action": "analytics", "via": via, "reason": reason},
+    )
 
 
 def _has_consent(
@@ -108,6 +136,12 @@ def track_events(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]
     store it) before the first write, so an invalid one is `rejected` with the reason and the
     others are stored whatever its position. An event already stored under its id is reported
     `duplicate` (a client retry), not counted again.
+
+    Quotas, before the first write: the valid events spend that many of the caller's analytics
+    tokens (per minute and per day) at once; a batch the quotas cannot cover is refused whole,
+    RESOURCE_EXHAUSTED with `retryAfterSeconds` and a message that says when, and nothing is
+    stored. A resent batch spends again (its duplicates included): the wait is what keeps
+    a retrying client from flooding.
     """
     events = data.get("events") if isinstance(data, dict) else None
     if not isinstance(events, list) or not events:
@@ -117,6 +151,21 @@ def track_events(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]
     if not _has_consent(db, uid, "analytics"):
         raise Conflict("Analytics consent is off: no events are recorded.")
     parsed = [_parse_event(raw) for raw in events]
+    valid = sum(not isinstance(event, str) for event in parsed)
+    if valid:
+        now = utc_now()
+        try:
+            rate_limits.spend_quotas(
+                db=db,
+                uid=uid,
+                limits=settings().analytics_quotas(),
+                cost=valid,
+                now=now,
+                what=repository.QUOTA_UNIT,
+            )
+        except RateLimited as limited:
+            _record_quota_trip(db=db, uid=uid, now=now, via="trackEvents", reason=limited.message)
+            raise
     results: list[dict[str, Any]] = []
     for index, event in enumerate(parsed):
         if isinstance(event, str):
@@ -130,6 +179,7 @@ def track_events(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]
             "sessionId": event.session_id,
             "clientTime": event.client_time,
             "createTime": firestore.SERVER_TIMESTAMP,
+            repository.QUOTA_CHARGED: True,
         }
         try:
             db.document(paths.analytics_event(event_id)).create(document)
