@@ -22,6 +22,8 @@ class RecommendationSource(StrEnum):
 class RecommendedItem(Frozen):
     item_id: str
     title: str
+    # Stored by ai_service beside the title (RecommendationTitle below reads both).
+    authors: str | None = None
     score: float
     source: RecommendationSource
 

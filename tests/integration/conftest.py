@@ -20,6 +20,8 @@ from google.cloud import firestore
 from tools.emulator_auth import SignedInUser, sign_up
 from tools.local_stack import PROJECT_ID
 
+from . import contract
+
 pytestmark = pytest.mark.emulators
 
 FUNCTIONS = "http://127.0.0.1:5001"
@@ -56,6 +58,7 @@ def _delete(url: str) -> None:
 def _clean_emulators() -> None:
     firestore_base = _host("FIRESTORE_EMULATOR_HOST")
     auth_base = _host("FIREBASE_AUTH_EMULATOR_HOST")
+    contract.harvest(firestore_base)  # what the previous test left, for test_zz_contract.py
     _delete(f"{firestore_base}/emulator/v1/projects/{PROJECT_ID}/databases/(default)/documents")
     _delete(f"{auth_base}/emulator/v1/projects/{PROJECT_ID}/accounts")
 
