@@ -274,24 +274,28 @@ NOTE_MAX_DISTANCE = 0.7  # cosine distance under which a note is "about" the que
 
 
 def search_notes(ctx: ToolContext, args: SearchNotesArgs) -> ToolOutput:
-    """Notes with the query's words first, then those near it in meaning (one vector query)."""
-    found = [
+    """Notes with the query's words first, then those near it in meaning (one vector query);
+    `offset` pages through them."""
+    wanted = args.offset + args.limit + 1  # one more: is there a next page?
+    ranked = [
         stored
         for stored in ctx.store.recent_notes(uid=ctx.uid)
         if _matches(args.query, stored.item.text)
-    ][: args.limit]
-    if ctx.embedder is not None and len(found) < args.limit:
-        seen = {stored.id for stored in found}
-        found += [
+    ][:wanted]
+    if ctx.embedder is not None and len(ranked) < wanted:
+        seen = {stored.id for stored in ranked}
+        ranked += [
             stored
             for stored in ctx.store.nearest_notes(
                 uid=ctx.uid,
                 vector=ctx.embedder.embed([args.query])[0],
-                limit=args.limit,
+                limit=wanted,
                 max_distance=NOTE_MAX_DISTANCE,
             )
             if stored.id not in seen
-        ][: args.limit - len(found)]
+        ][: wanted - len(ranked)]
+    found = ranked[args.offset : args.offset + args.limit]
+    more = len(ranked) > args.offset + args.limit
     if not found:
         return ToolOutput(
             status=OK, say=f"I found no notes about {args.query}.", result={"count": 0}
@@ -301,7 +305,12 @@ def search_notes(ctx: ToolContext, args: SearchNotesArgs) -> ToolOutput:
     return ToolOutput(
         status=OK,
         say=f"I found {len(found)} {noun} about {args.query}: " + "; ".join(texts) + ".",
-        result={"count": len(found), "notes": texts, "noteIds": [s.id for s in found]},
+        result={
+            "count": len(found),
+            "notes": texts,
+            "noteIds": [s.id for s in found],
+            "nextOffset": args.offset + args.limit if more else None,
+        },
     )
 
 

@@ -121,7 +121,8 @@ def resolve_when(expression: str, *, now: datetime, time_zone: str) -> Resolved 
 
 
 _OFFSET = re.compile(
-    r"^in\s+(an?|one|\d+|half an)\s+(minute|min|hour|hr|day|week)s?"
+    # "in 2 hours"; a bare "2 hours" as a when (a model drops the "in") means the same
+    r"^(?:in\s+)?(an?|one|\d+|half an)\s+(minute|min|hour|hr|day|week)s?"
     r"(?:\s+and\s+(\d+)\s+minutes?)?$",
     re.IGNORECASE,
 )

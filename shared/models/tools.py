@@ -80,10 +80,12 @@ class AddNoteArgs(Frozen):
 
 
 class SearchNotesArgs(Frozen):
-    """Find the user's notes about something."""
+    """Find the user's notes about something (by their words, then by meaning), a page at a
+    time."""
 
     query: Query
     limit: int = Field(default=5, ge=1, le=20)
+    offset: int = Field(default=0, ge=0, le=100, description="Notes to skip: the next page")
 
 
 class CreateEventArgs(Frozen):

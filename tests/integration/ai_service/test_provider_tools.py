@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from google.cloud import firestore
 
 from shared import paths
+from shared.models.base import utc_now
 from tests.fakes.llm_servers import RESULT, FakeLLMServer, Reply, ToolCall
 from tools.emulator_auth import SignedInUser
 
@@ -130,3 +132,33 @@ def test_a_destructive_call_from_the_model_only_asks_the_user(
     assert len(_tasks(db, user.uid)) == 1
     conversation = db.document(paths.conversation(user.uid, "c1")).get().to_dict() or {}
     assert conversation["pendingAction"]["tool"] == "clear_list"
+
+
+def test_a_model_pages_through_the_users_notes(
+    db: firestore.Client,
+    new_user: Callable[..., SignedInUser],
+    openai: FakeLLMServer,
+    worker: Worker,
+) -> None:
+    user = new_user()
+    start = utc_now()
+    for number, text in enumerate(("wifi at home: 1234", "wifi at work: 9876", "gate code 42")):
+        at = start + timedelta(seconds=number)
+        db.document(paths.note(user.uid, f"n{number}")).set(
+            {"text": text, "createdAt": at, "updatedAt": at}
+        )
+    first = {"query": "wifi", "limit": 1}
+    openai.script(
+        Reply(text="", tool_calls=(ToolCall("search_notes", first),)),
+        Reply(text="", tool_calls=(ToolCall("search_notes", {**first, "offset": 1}),)),
+        Reply(text=f"{RESULT}"),
+    )
+    _queued(db, user.uid, "t1", "What were those wifi passwords again?")
+
+    assert worker.push(_push_body(user.uid, "t1", message_id="m1")).status_code == 204
+
+    turn = _turn(db, user.uid, "t1")
+    pages = [call["result"] for call in turn["toolCalls"]]
+    assert [page["notes"] for page in pages] == [["wifi at work: 9876"], ["wifi at home: 1234"]]
+    assert [page.get("nextOffset") for page in pages] == [1, None]
+    assert all(call["status"] == "ok" for call in turn["toolCalls"])

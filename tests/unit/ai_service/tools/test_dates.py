@@ -19,6 +19,7 @@ MORNING = datetime(2026, 12, 1, 8, 30, tzinfo=ZoneInfo(LISBON))
         ("tomorrow at 9am", LATE, "2026-12-02 09:00"),
         ("in 20 minutes", LATE, "2026-12-01 22:35"),
         ("in half an hour", LATE, "2026-12-01 22:45"),
+        ("2 hours", LATE, "2026-12-02 00:15"),  # a model's "when" without its "in"
         ("next Friday at 10am", LATE, "2026-12-04 10:00"),
         ("on the 3rd at noon", LATE, "2026-12-03 12:00"),
         ("on the 3rd", LATE, "2026-12-03 09:00"),  # a day without a time: the morning
