@@ -117,9 +117,11 @@ _CLEAR_LIST = re.compile(
     r"^(?:delete|remove) everything (?:on|from) (?P<list2>(?:my|the)\s+.+?)\s+list$",
     re.IGNORECASE,
 )
+# "... to my packing list" names a list by the word "list"; without it only the usual lists
+# count ("add milk to my shopping"), so "write a poem in the park" is not a task.
 _ADD_TASK = re.compile(
-    r"^(?:add|put|pop|write)\s+(?P<text>.+?)\s+(?:to|on|onto|in)\s+(?P<list>(?:my|the)\s+.+?)"
-    r"(?:\s+list)?$",
+    r"^(?:add|put|pop|write)\s+(?P<text>.+?)\s+(?:to|on|onto|in)\s+(?P<list>(?:my|the)\s+"
+    r"(?:.+?\s+list|(?:shopping|grocery|groceries|to-?do|to do|todo|tasks?)(?:\s+list)?))$",
     re.IGNORECASE,
 )
 _NEED_TO_BUY = re.compile(r"^(?:i|we)\s+(?:need|have) to buy\s+(?P<text>.+)$", re.IGNORECASE)
