@@ -20,7 +20,7 @@ class Analysis(Frozen):
     embedding: tuple[float, ...] | None = None
 
     def to_turn_fields(self) -> dict[str, Any]:
-        """The fields a chat turn stores (design.md's `intent`, `entities`, `sentiment`)."""
+        """The fields a chat turn stores (docs/design.md's `intent`, `entities`, `sentiment`)."""
         return {
             "intent": self.intent.to_document(),
             "entities": [entity.to_document() for entity in self.entities],

@@ -17,6 +17,7 @@ from shared import paths
 from shared.events import AnalyticsRecorded
 from shared.models.analytics import EventType
 from shared.models.flags import FeatureFlags
+from shared.models.recommendations import RecommendationSource
 from shared.models.security import AlertSeverity, AuditAction, AuditLogEntry, SecurityAlert
 
 if TYPE_CHECKING:  # the ML stack loads only where the models are on
@@ -122,7 +123,7 @@ class AnalyticsProcessor:
                         "title": item.title,
                         "authors": item.authors,
                         "score": round(item.score, 4),
-                        "source": result.strategy,
+                        "source": _source(result.strategy).value,
                     }
                     for item in result.items
                 ],
@@ -222,3 +223,9 @@ def _event_features(event: dict[str, Any]) -> dict[str, Any]:
 def _reason(score: AnomalyScore) -> str:
     top = sorted(score.features.items(), key=lambda kv: abs(kv[1]), reverse=True)[:3]
     return "Unusual activity: " + ", ".join(f"{name}={value:.2f}" for name, value in top)
+
+
+def _source(strategy: str) -> RecommendationSource:
+    """The stored `source` of an item: the shared enum's name for the recommender's strategy
+    (its HTTP API says "similar_items", the document and the PWA "similar")."""
+    return RecommendationSource("similar" if strategy == "similar_items" else strategy)

@@ -1,1 +1,1 @@
-"""Typed documents and messages; each module covers one area of design.md's Firestore layout."""
+"""Typed documents and messages; each module covers one area of docs/design.md's data layout."""

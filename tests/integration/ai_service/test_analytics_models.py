@@ -155,7 +155,7 @@ def test_recommendations_follow_the_users_interactions(
 
     assert len(first) == 10
     assert first[0]["source"] == "interests"
-    assert second[0]["source"] == "similar_items"
+    assert second[0]["source"] == "similar"  # the shared enum's name, as the PWA reads it
     assert [item["itemId"] for item in second] != first_ids
     assert first_ids[0] not in [item["itemId"] for item in second]
     served = call_function("getRecommendations", {}, id_token=user.id_token).json()["result"]
