@@ -1,1 +1,1 @@
-"""Typed documents and messages; each module covers one area of docs/design.md's data layout."""
+"""Typed documents and messages, one module per area of docs/design.md's Firestore layout."""
