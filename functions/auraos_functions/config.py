@@ -43,6 +43,9 @@ class FunctionsSettings(Frozen):
     analytics_day_quota: RateLimit = RateLimit(capacity=10_000, window_s=86_400)
     turn_lease_s: int = Field(default=120, gt=0)
     max_turn_attempts: int = Field(default=3, gt=0)
+    # How long a dead-lettered, never-claimed turn is re-published by the sweeper before it
+    # ends ERROR: longer than a realistic outage of ai_service.
+    dead_letter_give_up_s: int = Field(default=600, gt=0)
     publish_timeout_s: float = Field(default=10, gt=0)
     # host:port of a local server speaking the FCM v1 API (tests/fakes/fcm_server.py); only
     # under the emulators, where real FCM cannot be reached. None there: no push is sent.
@@ -158,6 +161,7 @@ def settings() -> FunctionsSettings:
             ),
             max_turn_attempts=int(os.environ.get("AURAOS_MAX_TURN_ATTEMPTS", "3")),
             turn_lease_s=int(os.environ.get("AURAOS_TURN_LEASE_S", "120")),
+            dead_letter_give_up_s=int(os.environ.get("AURAOS_DEAD_LETTER_GIVE_UP_S", "600")),
             fcm_emulator_host=_fcm_emulator_host(on_emulators),
             ai_service_url=_ai_service_url(on_emulators),
             ai_service_timeout_s=float(os.environ.get("AURAOS_AI_SERVICE_TIMEOUT_S", "5")),

@@ -133,16 +133,84 @@ def sweep_turns(
     return report
 
 
+DEAD_LETTER_ERROR = TurnError(
+    code="unavailable",
+    message="The assistant could not answer this message. Please try again.",
+)
+OUTAGE_ERROR = TurnError(
+    code="unavailable",
+    message="The assistant was unavailable for too long, so this message was not answered. "
+    "Please try again.",
+)
+
+
+def _defer_unclaimed(
+    *,
+    db: firestore.Client,
+    message: ChatRequested,
+    now: datetime,
+    stale_after: timedelta,
+    give_up_after: timedelta,
+) -> str:
+    """Hand a dead-lettered QUEUED turn back to the sweeper: "deferred", "expired" (waited past
+    `give_up_after` since its first dead letter), "stale" (another attempt is queued), "ended",
+    or "claimed" (a worker holds it)."""
+    ref = db.document(paths.turn(message.uid, message.conversation_id, message.turn_id))
+
+    @firestore.transactional
+    def defer(transaction: firestore.Transaction) -> str:
+        status = ((ref.get(transaction=transaction).to_dict() or {}).get("status")) or {}
+        state = status.get("state")
+        if state not in {s.value for s in TurnState} or TurnState(state).is_terminal:
+            return "ended"
+        if state != TurnState.QUEUED.value:
+            return "claimed"
+        if status.get("attempt") != message.attempt:
+            return "stale"
+        first = status.get("deadLetteredAt") or now
+        if now - first >= give_up_after:
+            return "expired"
+        # Queued "long enough ago" that the next sweep re-publishes it, once a minute while
+        # the service is down; the first dead letter's time bounds the whole wait.
+        transaction.update(
+            ref,
+            {
+                "status.deadLetteredAt": first,
+                "status.queuedAt": now - stale_after - timedelta(seconds=1),
+            },
+        )
+        return "deferred"
+
+    result: str = defer(db.transaction())
+    return result
+
+
 def fail_dead_lettered_turn(*, db: firestore.Client, message: ChatRequested, now: datetime) -> bool:
-    """A chat request that exhausted its deliveries: tell the user instead of leaving it queued."""
+    """A chat request whose deliveries ran out: retry it later or tell the user, never lose it.
+
+    A turn no worker claimed (the service was down or unreachable) stays QUEUED and is re-published
+    by the next sweep (`sweep_turns`, every minute), again after each further dead letter, until
+    it is claimed or `dead_letter_give_up_s` has passed since its first dead letter: then it
+    ends ERROR with a message that says to try again. A claimed turn whose deliveries ran out
+    ends ERROR at once, as before; the sweeper's lease recovery covers a worker that died.
+    True when the turn was failed.
+    """
+    config = settings()
+    outcome = _defer_unclaimed(
+        db=db,
+        message=message,
+        now=now,
+        stale_after=timedelta(seconds=config.turn_lease_s),
+        give_up_after=timedelta(seconds=config.dead_letter_give_up_s),
+    )
+    log.info("dead-lettered turn", extra={"turnId": message.turn_id, "outcome": outcome})
+    if outcome not in ("claimed", "expired"):
+        return False
     return turns.fail_turn(
         db=db,
         uid=message.uid,
         cid=message.conversation_id,
         turn_id=message.turn_id,
-        error=TurnError(
-            code="unavailable",
-            message="The assistant could not answer this message. Please try again.",
-        ),
+        error=OUTAGE_ERROR if outcome == "expired" else DEAD_LETTER_ERROR,
         now=now,
     )
