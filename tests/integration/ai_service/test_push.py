@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -11,6 +12,7 @@ from google.cloud import firestore
 
 from shared import paths
 from shared.events import ChatRequested, Envelope, Topic
+from shared.models.base import utc_now
 from tools.emulator_auth import SignedInUser
 from tools.local_stack import PROJECT_ID
 
@@ -109,3 +111,84 @@ def test_a_dead_lettered_chat_request_fails_the_turn_visibly(
 
     status = wait_for(failed, what="the dead-letter function")
     assert status["error"]["message"].startswith("The assistant could not answer")
+
+
+def _dead_letter(uid: str, turn_id: str) -> None:
+    _publish(
+        Envelope(
+            idempotency_key=f"{paths.turn(uid, 'c1', turn_id)}#1",
+            data=ChatRequested(uid=uid, conversation_id="c1", turn_id=turn_id, attempt=1),
+        ),
+        topic=Topic.DEAD_LETTER,
+    )
+
+
+def _status(db: firestore.Client, uid: str, turn_id: str) -> dict[str, Any]:
+    turn = db.document(paths.turn(uid, "c1", turn_id)).get().to_dict() or {}
+    return dict(turn.get("status") or {})
+
+
+def test_a_dead_lettered_turn_nobody_claimed_is_sent_again_and_answered(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    """The service was unreachable until Pub/Sub gave up: the turn waits for the sweeper (every
+    minute on the local stack too) instead of failing, and is answered once it is re-published."""
+    user = new_user()
+    db.document(paths.conversation(user.uid, "c1")).set({"createdAt": firestore.SERVER_TIMESTAMP})
+    db.document(paths.turn(user.uid, "c1", "t-lost")).set(
+        {
+            "prompt": "what is 8 * 8",
+            "createTime": firestore.SERVER_TIMESTAMP,
+            "status": {"state": "QUEUED", "attempt": 1, "queuedAt": firestore.SERVER_TIMESTAMP},
+        }
+    )
+
+    _dead_letter(user.uid, "t-lost")
+    deferred = wait_for(
+        lambda: (
+            _status(db, user.uid, "t-lost").get("deadLetteredAt")
+            and _status(db, user.uid, "t-lost")
+        ),
+        what="the dead-letter function to defer the turn",
+    )
+    answered = wait_for(
+        lambda: _status(db, user.uid, "t-lost").get("state") == "COMPLETED",
+        timeout_s=150,
+        interval_s=1,
+        what="the sweeper to re-publish the turn and ai_service to answer it",
+    )
+
+    assert deferred["state"] == "QUEUED"
+    assert answered
+    turn = db.document(paths.turn(user.uid, "c1", "t-lost")).get().to_dict() or {}
+    assert turn["response"] == "8 * 8 = 64"
+
+
+def test_a_turn_dead_lettered_for_too_long_ends_with_a_readable_error(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    user = new_user()
+    long_ago = utc_now() - timedelta(minutes=11)  # the give-up bound is 10 minutes
+    db.document(paths.turn(user.uid, "c1", "t-gone")).set(
+        {
+            "prompt": "hello",
+            "createTime": firestore.SERVER_TIMESTAMP,
+            "status": {
+                "state": "QUEUED",
+                "attempt": 1,
+                "queuedAt": long_ago,
+                "deadLetteredAt": long_ago,
+            },
+        }
+    )
+
+    _dead_letter(user.uid, "t-gone")
+    status = wait_for(
+        lambda: (
+            _status(db, user.uid, "t-gone").get("state") == "ERROR"
+            and _status(db, user.uid, "t-gone")
+        ),
+        what="the dead-letter function to give up",
+    )
+
+    assert status["error"]["message"].startswith("The assistant was unavailable for too long")

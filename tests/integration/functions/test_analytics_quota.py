@@ -5,7 +5,7 @@ past the quota is dropped by the trigger and recorded."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -49,11 +49,13 @@ def _bucket(db: firestore.Client, uid: str, action: str) -> dict[str, Any]:
     return entry
 
 
-def _drain(db: firestore.Client, uid: str, action: str, *, short_by: float) -> None:
-    """Leave `uid`'s bucket `short_by` tokens below empty, as after a flood; far enough below
-    that no refill during the test gives a token back, however slow the machine."""
+def _drain(db: firestore.Client, uid: str, action: str, *, refill_after_s: float) -> None:
+    """Leave `uid`'s bucket empty, as after a flood, with its refill starting `refill_after_s`
+    from now: far enough that no refill during the test gives a token back, however slow the
+    machine. (A bucket never holds fewer than 0 tokens: the shared model refuses that.)"""
     db.document(paths.rate_limit(uid)).set(
-        {action: {"tokens": -short_by, "updatedAt": utc_now()}}, merge=True
+        {action: {"tokens": 0, "updatedAt": utc_now() + timedelta(seconds=refill_after_s)}},
+        merge=True,
     )
 
 
@@ -176,7 +178,7 @@ def test_an_event_written_through_the_rules_past_the_quota_is_dropped_and_record
     db: firestore.Client, new_user: Callable[..., SignedInUser]
 ) -> None:
     user = consenting_user(new_user)
-    _drain(db, user.uid, MINUTE, short_by=1_000)
+    _drain(db, user.uid, MINUTE, refill_after_s=600)
 
     write_event(user, "rules-over-0001")
 

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 import requests
 
+from shared.models.security import AlertSeverity, SecurityAlert
 from tools.emulator_auth import SignedInUser, sign_up
 from tools.local_stack import PROJECT_ID
 
@@ -582,9 +583,16 @@ def _seed_alert(targets: Targets) -> None:
     from google.cloud import firestore
 
     db = firestore.Client(project=PROJECT_ID, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
-    db.document(f"security_alerts/{targets.alert_id}").set(
-        {"uid": targets.victim_uid, "kind": "burst", "acknowledged": False, "createTime": 0}
+    alert = SecurityAlert(
+        uid=targets.victim_uid,
+        kind="burst",
+        severity=AlertSeverity.HIGH,
+        score=0.97,
+        reason="seeded by the fuzz suite",
+        create_time=datetime.now(UTC),
+        window="fuzz",
     )
+    db.document(f"security_alerts/{targets.alert_id}").set(alert.to_document())
 
 
 @pytest.mark.timeout(600)
