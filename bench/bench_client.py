@@ -241,6 +241,7 @@ class TurnRecord:
     reply: str
     model_cached_tokens: int | None = None  # from ai_service's log (rounds mode: calls in order)
     model_prompt_ms: float | None = None
+    attempt: int = 1  # status.attempt at the end: > 1 when the turn was re-queued
 
 
 class User:
@@ -319,6 +320,7 @@ class User:
             model=usage.get("model"),
             prompt=prompt,
             reply=str(data.get("response") or ""),
+            attempt=int(status.get("attempt") or 1),
         )
 
 
@@ -350,6 +352,9 @@ def summarize(records: list[TurnRecord], elapsed_s: float) -> dict[str, Any]:
         "llm_turns": len(llm),
         "skill_turns": len(skill),
         "not_completed": sum(1 for r in records if r.state != "COMPLETED"),
+        # never reached a terminal state the user can read
+        "lost": sum(1 for r in records if r.state not in TERMINAL_STATES),
+        "requeued": sum(1 for r in records if r.attempt > 1),
         "elapsed_s": round(elapsed_s, 1),
         "llm_turns_per_min": round(len(llm) / elapsed_s * 60, 1) if elapsed_s > 0 else None,
     }
@@ -380,7 +385,8 @@ def print_table(summary: dict[str, Any]) -> None:
         )
     print(
         f"turns {summary['turns']} (llm {summary['llm_turns']}, skill {summary['skill_turns']}, "
-        f"not completed {summary['not_completed']}) in {summary['elapsed_s']} s: "
+        f"not completed {summary['not_completed']}, lost {summary['lost']}, "
+        f"re-queued {summary['requeued']}) in {summary['elapsed_s']} s: "
         f"{summary['llm_turns_per_min']} LLM turns/min"
     )
 
@@ -485,12 +491,16 @@ def inner(args: argparse.Namespace, command: str) -> int:
     calls = model_calls(ai_log)[1:]  # the first is the warm-up user's
     summary["model_prompt_cache"] = cache_summary(calls)
     llm_records = [r for r in records if r.kind == "llm"]
+    # A turn generated twice (a duplicate delivery or a racing worker) is a model call more
+    # than the LLM turns the users saw.
+    summary["duplicated_generations"] = max(0, len(calls) - len(llm_records))
     if not args.concurrent and len(llm_records) == len(calls):
         for record, call in zip(llm_records, calls, strict=True):
             record.model_cached_tokens = call.get("cachedTokens")
             record.model_prompt_ms = call.get("promptMs")
     print_table(summary)
     print("model prompt cache: " + json.dumps(summary["model_prompt_cache"]))
+    print(f"duplicated generations: {summary['duplicated_generations']}")
     machine.update(
         {
             "load_avg_1m_before_turns": round(load_before, 2),
