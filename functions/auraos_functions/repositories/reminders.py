@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random
 
 from shared import paths
 from shared.errors import Conflict
@@ -75,6 +77,9 @@ def due_reminders(
         last = page[-1]
 
 
+FIRE_ATTEMPTS = 8
+
+
 def fire_reminder(
     *, db: firestore.Client, uid: str, reminder_id: str, now: datetime
 ) -> FiredReminder | None:
@@ -118,8 +123,25 @@ def fire_reminder(
             account=account,
         )
 
-    result: FiredReminder | None = fire(db.transaction())
+    # Overlapping runs lock the same reminder and profile: both transactions can abort ("lock
+    # timeout") and, retried at once, abort again in step. A random wait between attempts
+    # breaks the tie; the loser then sees the reminder fired and writes nothing.
+    for attempt in Retrying(
+        retry=retry_if_exception(_contended),
+        wait=wait_random(0.05, 0.5),
+        stop=stop_after_attempt(FIRE_ATTEMPTS),
+        reraise=True,
+    ):
+        with attempt:
+            result: FiredReminder | None = fire(db.transaction(max_attempts=1))
     return result
+
+
+def _contended(error: BaseException) -> bool:
+    """A transaction another one aborted (the SDK wraps the last Aborted in a ValueError)."""
+    return isinstance(error, gexc.Aborted) or (
+        isinstance(error, ValueError) and isinstance(error.__cause__, gexc.Aborted)
+    )
 
 
 def create_reminder(*, db: firestore.Client, uid: str, reminder: Reminder) -> str:
