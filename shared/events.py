@@ -17,6 +17,7 @@ from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
 
 from .errors import InvalidInput
 from .models.base import Frozen, utc_now
+from .models.turn_ref import TurnRef
 
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Traceparent = Annotated[
@@ -41,6 +42,27 @@ class ChatRequested(Frozen):
     conversation_id: str
     turn_id: str
     attempt: int = Field(ge=1)
+
+    @classmethod
+    def for_turn(cls, turn: TurnRef, *, attempt: int) -> ChatRequested:
+        return cls(
+            uid=turn.uid,
+            conversation_id=turn.conversation_id,
+            turn_id=turn.turn_id,
+            attempt=attempt,
+        )
+
+    @property
+    def turn(self) -> TurnRef:
+        """The turn this asks about; InvalidInput when the ids cannot name one."""
+        try:
+            return TurnRef(uid=self.uid, conversation_id=self.conversation_id, turn_id=self.turn_id)
+        except ValidationError as exc:
+            raise InvalidInput("the message names no valid turn") from exc
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.turn.idempotency_key(self.attempt)
 
 
 class AnalyticsRecorded(Frozen):

@@ -126,11 +126,3 @@ def rate_limit(uid: str) -> str:
 def processed_event(key: str) -> str:
     """Marker documents that make a trigger or push handler do its work once per idempotency key."""
     return f"{PROCESSED_EVENTS}/{key}"
-
-
-def parse_turn(path: str) -> tuple[str, str, str]:
-    """(uid, cid, turnId) from a turn's document path; ValueError when it is not one."""
-    parts = path.strip("/").split("/")
-    if len(parts) != 6 or parts[0] != USERS or parts[2] != CONVERSATIONS or parts[4] != MESSAGES:
-        raise ValueError(f"not a chat turn path: {path!r}")
-    return parts[1], parts[3], parts[5]

@@ -12,6 +12,7 @@ from shared import paths
 from shared.events import ChatRequested, Envelope, Topic
 from shared.models.chat import TurnError, TurnState
 from shared.models.security import AuditAction
+from shared.models.turn_ref import TurnRef
 from shared.tracing import current_traceparent
 
 from ..config import settings
@@ -21,15 +22,11 @@ from ..repositories import audit, turns
 log = logging.getLogger(__name__)
 
 
-def chat_idempotency_key(*, uid: str, cid: str, turn_id: str, attempt: int) -> str:
-    """One key per (turn, attempt): redeliveries share it, a regeneration gets a new one."""
-    return f"{paths.turn(uid, cid, turn_id)}#{attempt}"
-
-
-def _publish_request(*, uid: str, cid: str, turn_id: str, attempt: int) -> None:
-    message = ChatRequested(uid=uid, conversation_id=cid, turn_id=turn_id, attempt=attempt)
-    key = chat_idempotency_key(uid=uid, cid=cid, turn_id=turn_id, attempt=attempt)
-    envelope = Envelope(idempotency_key=key, data=message, traceparent=current_traceparent())
+def _publish_request(*, turn: TurnRef, attempt: int) -> None:
+    message = ChatRequested.for_turn(turn, attempt=attempt)
+    envelope = Envelope(
+        idempotency_key=message.idempotency_key, data=message, traceparent=current_traceparent()
+    )
     publish(topic=Topic.CHAT_REQUESTED, envelope=envelope)
 
 
@@ -43,7 +40,9 @@ def _settle(
     now: datetime,
 ) -> turns.QueueResult:
     if result.publish:
-        _publish_request(uid=uid, cid=cid, turn_id=turn_id, attempt=result.attempt)
+        _publish_request(
+            turn=TurnRef(uid=uid, conversation_id=cid, turn_id=turn_id), attempt=result.attempt
+        )
     if result.rate_limited is not None:
         audit.record(
             db=db,
@@ -51,7 +50,9 @@ def _settle(
             now=now,
             actor_uid=uid,
             target_uid=uid,
-            key=f"{paths.turn(uid, cid, turn_id)}#{result.attempt}",
+            key=TurnRef(uid=uid, conversation_id=cid, turn_id=turn_id).idempotency_key(
+                result.attempt
+            ),
             details={"action": turns.CHAT_ACTION, **result.rate_limited.details},
         )
     log.info(
@@ -113,9 +114,8 @@ def sweep_turns(
     requeued = failed = republished = 0
     for path in turns.expired_turn_paths(db=db, now=now, page_size=page_size):
         result = turns.recover_expired_turn(db=db, path=path, now=now, max_attempts=max_attempts)
-        uid, cid, turn_id = paths.parse_turn(path)
         if result.publish:
-            _publish_request(uid=uid, cid=cid, turn_id=turn_id, attempt=result.attempt)
+            _publish_request(turn=TurnRef.parse(path), attempt=result.attempt)
             requeued += 1
         elif result.state is TurnState.ERROR:
             failed += 1
@@ -123,8 +123,7 @@ def sweep_turns(
     for path in turns.stalled_queued_turn_paths(db=db, queued_before=cutoff, page_size=page_size):
         attempt = turns.mark_requeued(db=db, path=path, now=now, stale_after=stale_after)
         if attempt is not None:
-            uid, cid, turn_id = paths.parse_turn(path)
-            _publish_request(uid=uid, cid=cid, turn_id=turn_id, attempt=attempt)
+            _publish_request(turn=TurnRef.parse(path), attempt=attempt)
             republished += 1
     report = SweepReport(requeued=requeued, failed=failed, republished=republished)
     log.info(
