@@ -1,4 +1,10 @@
-"""Typed settings of ai_service, from `AURAOS_*` environment variables, validated at start-up."""
+"""Typed settings of ai_service, from `AURAOS_*` environment variables, validated at start-up.
+
+One `Settings` for the service: its own values, plus the LLM providers (`settings.llm`,
+`AURAOS_LLM_*`, generation/provider_config.py) and the trained models (`settings.ml`,
+`AURAOS_ML_*`, ml/config.py) as sections read by the same pydantic-settings mechanism. The values
+functions must agree with come from shared/settings.py.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,11 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import MaxTurnAttempts, TurnLeaseSeconds
+
+from .generation.provider_config import LLMConfig, load_llm_config
+from .ml.config import MLSettings
 
 
 class Settings(BaseSettings):
@@ -22,8 +33,8 @@ class Settings(BaseSettings):
         ),
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    turn_lease_s: int = Field(default=120, gt=0, le=3600)
-    max_turn_attempts: int = Field(default=3, gt=0, le=10)
+    turn_lease_s: TurnLeaseSeconds
+    max_turn_attempts: MaxTurnAttempts
     stream_min_interval_ms: int = Field(default=150, ge=0, le=5000)
     history_turns: int = Field(default=4, ge=0, le=50)
     # How stale `config/flags` may be (0 reads it for every message).
@@ -46,6 +57,8 @@ class Settings(BaseSettings):
     push_audience: str | None = None
     push_service_account: str | None = None
     require_push_auth: bool = True
+    llm: LLMConfig = Field(default_factory=load_llm_config)
+    ml: MLSettings = Field(default_factory=MLSettings)
 
     @model_validator(mode="after")
     def _push_auth_is_complete(self) -> Settings:

@@ -54,7 +54,7 @@ def create_app(
         from ..ml.registry import EXTENSION_KEY, ModelRegistry  # noqa: PLC0415
         from ..ml.routes import ml_api  # noqa: PLC0415
 
-        registry = ModelRegistry.load()
+        registry = ModelRegistry.load(settings.ml)
         registry.warm_up()
         analyzer, detector, recommender = (
             registry.analyzer,

@@ -14,7 +14,7 @@ from shared.errors import AuraError, InvalidInput, Transient
 from shared.events import AnalyticsRecorded, ChatRequested, decode_push_body
 from shared.tracing import TURN_PATH_ATTRIBUTE, context_from_traceparent, tracer
 
-from .push_auth import PushAuthError, verify_push_request
+from .push_auth import PUSH_AUTH_ERRORS, PUSH_AUTH_STATUS, verify_push_request
 from .state import services
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,9 @@ def receive() -> ResponseReturnValue:
             settings=services().settings,
             authorization_header=request.headers.get("Authorization"),
         )
-    except PushAuthError as error:
+    except PUSH_AUTH_ERRORS as error:
         log.warning("push refused", extra={"code": error.code, "reason": error.message})
-        return jsonify(error=error.code), error.http_status
+        return jsonify(error=error.code), PUSH_AUTH_STATUS[type(error)]
     try:
         message_id, delivery_attempt, envelope = decode_push_body(request.get_json(silent=True))
     except InvalidInput as error:

@@ -39,28 +39,25 @@ _FETCH_TIMEOUT_S = 10.0
 Certs = Mapping[str, str]
 
 
-class PushAuthError(AuraError):
-    """A refused push; `http_status` is what the push route answers."""
-
-    http_status = 401
-
-
-class PushUnauthenticated(Unauthenticated, PushAuthError):
+class PushUnauthenticated(Unauthenticated):
     """No usable token: missing, malformed, badly signed, expired, or for another audience (401)."""
 
-    http_status = 401
 
-
-class PushForbidden(PermissionDenied, PushAuthError):
+class PushForbidden(PermissionDenied):
     """A valid Google token, but not minted for the configured push service account (403)."""
 
-    http_status = 403
 
-
-class PushAuthUnavailable(Transient, PushAuthError):
+class PushAuthUnavailable(Transient):
     """Keys unreachable or the check half-configured; Pub/Sub should redeliver (503)."""
 
-    http_status = 503
+
+# What `verify_push_request` raises, and what the push route answers for each.
+PUSH_AUTH_STATUS: Mapping[type[AuraError], int] = {
+    PushUnauthenticated: 401,
+    PushForbidden: 403,
+    PushAuthUnavailable: 503,
+}
+PUSH_AUTH_ERRORS = (PushUnauthenticated, PushForbidden, PushAuthUnavailable)
 
 
 _caches_lock = threading.Lock()

@@ -6,7 +6,7 @@ import logging
 
 from ..config import Settings
 from .local import LocalProvider
-from .provider_config import LOCAL, load_llm_config
+from .provider_config import LOCAL
 from .router import ProviderRouter, build_router
 
 log = logging.getLogger(__name__)
@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 def build_generator(settings: Settings) -> ProviderRouter:
     """Validate the LLM configuration and load the local model now: start-up fails, not a turn."""
-    config = load_llm_config()
+    config = settings.llm
     local: LocalProvider | None = None
     if LOCAL in config.active_chain():
         local = LocalProvider(

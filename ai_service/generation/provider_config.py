@@ -1,6 +1,7 @@
 """Typed configuration of the LLM providers and the router, read from `AURAOS_LLM_*` variables.
 
-Environment variables (all optional; read only when `load_llm_config` is called):
+A pydantic-settings section of ai_service's `Settings` (`settings.llm`), validated at start-up.
+Environment variables (all optional):
 
 Per SDK provider, with P in OPENAI, ANTHROPIC:
     AURAOS_LLM_P_API_KEY      the API key; without one the provider is left out of the chain.
@@ -28,14 +29,28 @@ Routing:
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    SettingsConfigDict,
+    SettingsError,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
+from shared.errors import ConfigurationError
 from shared.models.base import Frozen
 
 from .costs import DEFAULT_PRICES, ModelPrice
@@ -81,12 +96,17 @@ _PLACEHOLDER_KEYS = frozenset(
 )
 # "your-key-here", "YOUR_API_KEY", "<openai key>", "${OPENAI_KEY}", "xxxx", "****", "...".
 _PLACEHOLDER_PATTERN = re.compile(r"^(your[-_ ].*|<.*>|\$\{.*\}|x+|\*+|\.+|-+)$", re.IGNORECASE)
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
 
 
-class LLMConfigError(ValueError):
+class LLMConfigError(ConfigurationError):
     """The LLM configuration is unusable; raised at start-up, never per request."""
+
+
+def _stripped(value: object) -> object:
+    """Variables as people paste them: surrounding blanks dropped, a blank value unset."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
 
 
 def is_transient_status(status: int) -> bool:
@@ -103,12 +123,23 @@ def is_placeholder_key(key: str) -> bool:
 class ProviderSettings(Frozen):
     """One API-key provider (OpenAI, Anthropic). The key is a SecretStr so it never prints."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _strip(cls, values: object) -> object:
+        if isinstance(values, dict):
+            stripped = {name: _stripped(value) for name, value in values.items()}
+            return {name: value for name, value in stripped.items() if value is not None}
+        return values
+
     enabled: bool = True
     api_key: SecretStr | None = None
     base_url: str | None = None
     timeout_s: float = Field(default=20.0, gt=0.0, le=600.0)
     max_retries: int = Field(default=1, ge=0, le=10)
-    default_model: str = Field(min_length=1)
+    # `AURAOS_LLM_P_MODEL`
+    default_model: str = Field(
+        min_length=1, validation_alias=AliasChoices("model", "default_model", "defaultModel")
+    )
 
     @model_validator(mode="after")
     def _no_placeholder_key(self) -> ProviderSettings:
@@ -124,33 +155,106 @@ class ProviderSettings(Frozen):
 class VertexSettings(Frozen):
     """Gemini on Vertex AI: project and location instead of a key (ADC authenticates)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _strip(cls, values: object) -> object:
+        if isinstance(values, dict):
+            stripped = {name: _stripped(value) for name, value in values.items()}
+            return {name: value for name, value in stripped.items() if value is not None}
+        return values
+
     enabled: bool = True
     project: str | None = None
     location: str = Field(default="global", min_length=1)
     base_url: str | None = None
     timeout_s: float = Field(default=20.0, gt=0.0, le=600.0)
     max_retries: int = Field(default=1, ge=0, le=10)
-    default_model: str = Field(default=DEFAULT_MODELS[VERTEX], min_length=1)
+    default_model: str = Field(
+        default=DEFAULT_MODELS[VERTEX],
+        min_length=1,
+        validation_alias=AliasChoices("model", "default_model", "defaultModel"),
+    )
 
     @property
     def usable(self) -> bool:
         return self.enabled and bool(self.project)
 
 
-class LLMConfig(Frozen):
-    """Everything the router needs: providers, their order, allowed models, prices, backoff."""
+class LLMConfig(BaseSettings):
+    """Everything the router needs: providers, their order, allowed models, prices, backoff.
+
+    `AURAOS_LLM_OPENAI_API_KEY` is `openai.api_key`: one level of nesting, split at the first
+    `_` after the prefix.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=_ENV,
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        env_ignore_empty=True,
+        frozen=True,
+        extra="ignore",
+    )
 
     openai: ProviderSettings = ProviderSettings(default_model=DEFAULT_MODELS[OPENAI])
     anthropic: ProviderSettings = ProviderSettings(default_model=DEFAULT_MODELS[ANTHROPIC])
     vertex: VertexSettings = VertexSettings()
     local_enabled: bool = True
-    chain: tuple[str, ...] = DEFAULT_CHAIN
+    chain: Annotated[tuple[str, ...], NoDecode] = DEFAULT_CHAIN
+    # JSON `{"provider": ["model", ...]}`, replacing the defaults of the providers it names.
     allowed_models: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: dict(DEFAULT_ALLOWED_MODELS)
     )
+    # JSON `{"model": [input_usd_per_mtok, output_usd_per_mtok]}`, merged over the defaults.
     prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
     backoff_initial_s: float = Field(default=0.5, ge=0.0, le=30.0)
     backoff_max_s: float = Field(default=4.0, ge=0.0, le=60.0)
+
+    @field_validator("openai", "anthropic", mode="before")
+    @classmethod
+    def _provider_defaults(cls, value: object, info: Any) -> object:
+        names = ("model", "default_model", "defaultModel")
+        if isinstance(value, dict) and not any(_stripped(value.get(name)) for name in names):
+            return {"default_model": DEFAULT_MODELS[info.field_name], **value}
+        return value
+
+    @field_validator("chain", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("allowed_models", mode="before")
+    @classmethod
+    def _over_default_models(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            raise ValueError("must be a JSON object")
+        for provider, models in value.items():
+            if not isinstance(models, list | tuple) or not all(
+                isinstance(m, str) and m for m in models
+            ):
+                raise ValueError(f"[{provider!r}] must be a list of model ids")
+        return {**DEFAULT_ALLOWED_MODELS, **value}
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _over_default_prices(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            raise ValueError("must be a JSON object")
+        prices: dict[str, object] = dict(DEFAULT_PRICES)
+        for model, pair in value.items():
+            if isinstance(pair, ModelPrice):
+                prices[model] = pair
+                continue
+            if not (
+                isinstance(pair, list)
+                and len(pair) == 2
+                and all(isinstance(p, int | float) and not isinstance(p, bool) for p in pair)
+            ):
+                raise ValueError(f"[{model!r}] must be [input_usd, output_usd] per 1M tokens")
+            prices[model] = {"input_usd_per_mtok": pair[0], "output_usd_per_mtok": pair[1]}
+        return prices
 
     @model_validator(mode="after")
     def _known_names(self) -> LLMConfig:
@@ -183,132 +287,31 @@ class LLMConfig(Frozen):
         }
 
 
-def load_llm_config(environ: Mapping[str, str] | None = None) -> LLMConfig:
-    """Build the config from `AURAOS_LLM_*` variables (os.environ unless given); fails loudly."""
-    env = os.environ if environ is None else environ
-    try:
-        return LLMConfig(
-            openai=_provider_settings(env, OPENAI),
-            anthropic=_provider_settings(env, ANTHROPIC),
-            vertex=_vertex_settings(env),
-            local_enabled=_bool(env, f"{_ENV}LOCAL_ENABLED", default=True),
-            chain=_chain(env),
-            allowed_models=_allowed_models(env),
-            prices=_prices(env),
-            **_floats(env, backoff_initial_s="BACKOFF_INITIAL_S", backoff_max_s="BACKOFF_MAX_S"),
+class _MappingSource(EnvSettingsSource):
+    """The `AURAOS_LLM_*` variables of a given mapping instead of os.environ."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(LLMConfig)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
         )
-    except ValidationError as error:
-        # Pydantic's message names the field but never echoes SecretStr values.
-        raise LLMConfigError(f"invalid LLM configuration: {error}") from error
 
 
-def _get(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    return value or None
-
-
-def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    value = _get(env, name)
-    if value is None:
-        return default
-    if value.lower() in _TRUE:
-        return True
-    if value.lower() in _FALSE:
-        return False
-    raise LLMConfigError(f"{name} must be true or false, not {value!r}")
-
-
-def _floats(env: Mapping[str, str], **fields: str) -> dict[str, Any]:
-    """Numeric fields that are set, keyed by model field; pydantic checks their ranges."""
-    values: dict[str, Any] = {}
-    for field, suffix in fields.items():
-        raw = _get(env, f"{_ENV}{suffix}")
-        if raw is not None:
-            try:
-                values[field] = float(raw)
-            except ValueError:
-                raise LLMConfigError(f"{_ENV}{suffix} must be a number, not {raw!r}") from None
-    return values
-
-
-def _common(env: Mapping[str, str], prefix: str) -> dict[str, Any]:
-    values = _floats(env, timeout_s=f"{prefix}TIMEOUT_S")
-    retries = _get(env, f"{_ENV}{prefix}MAX_RETRIES")
-    if retries is not None:
-        if not retries.isdigit():
-            raise LLMConfigError(f"{_ENV}{prefix}MAX_RETRIES must be a whole number")
-        values["max_retries"] = int(retries)
-    for field, suffix in (("base_url", "BASE_URL"), ("default_model", "MODEL")):
-        value = _get(env, f"{_ENV}{prefix}{suffix}")
-        if value is not None:
-            values[field] = value
-    values["enabled"] = _bool(env, f"{_ENV}{prefix}ENABLED", default=True)
-    return values
-
-
-def _provider_settings(env: Mapping[str, str], name: str) -> ProviderSettings:
-    prefix = f"{name.upper()}_"
-    values = {"default_model": DEFAULT_MODELS[name], **_common(env, prefix)}
-    key = _get(env, f"{_ENV}{prefix}API_KEY")
-    if key is not None:
-        if is_placeholder_key(key):
-            # Refused rather than skipped: a template value in production is a deploy mistake.
-            raise LLMConfigError(f"{_ENV}{prefix}API_KEY is a placeholder, not a real key")
-        values["api_key"] = SecretStr(key)
-    return ProviderSettings.model_validate(values)
-
-
-def _vertex_settings(env: Mapping[str, str]) -> VertexSettings:
-    values = _common(env, "VERTEX_")
-    for field, suffix in (("project", "PROJECT"), ("location", "LOCATION")):
-        value = _get(env, f"{_ENV}VERTEX_{suffix}")
-        if value is not None:
-            values[field] = value
-    return VertexSettings.model_validate(values)
-
-
-def _chain(env: Mapping[str, str]) -> tuple[str, ...]:
-    raw = _get(env, f"{_ENV}CHAIN")
-    if raw is None:
-        return DEFAULT_CHAIN
-    return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
-
-
-def _json(env: Mapping[str, str], name: str) -> dict[str, Any] | None:
-    raw = _get(env, name)
-    if raw is None:
-        return None
+def load_llm_config(environ: Mapping[str, str] | None = None) -> LLMConfig:
+    """The config from `AURAOS_LLM_*` variables (os.environ unless given); fails loudly."""
     try:
-        parsed = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise LLMConfigError(f"{name} is not valid JSON: {error.msg}") from None
-    if not isinstance(parsed, dict):
-        raise LLMConfigError(f"{name} must be a JSON object")
-    return parsed
-
-
-def _allowed_models(env: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
-    allowed = dict(DEFAULT_ALLOWED_MODELS)
-    name = f"{_ENV}ALLOWED_MODELS"
-    for provider, models in (_json(env, name) or {}).items():
-        if not isinstance(models, list) or not all(isinstance(m, str) and m for m in models):
-            raise LLMConfigError(f"{name}[{provider!r}] must be a list of model ids")
-        allowed[provider] = tuple(models)
-    return allowed
-
-
-def _prices(env: Mapping[str, str]) -> dict[str, ModelPrice]:
-    prices = dict(DEFAULT_PRICES)
-    name = f"{_ENV}PRICES"
-    for model, pair in (_json(env, name) or {}).items():
-        if not (
-            isinstance(pair, list)
-            and len(pair) == 2
-            and all(isinstance(p, int | float) and not isinstance(p, bool) for p in pair)
-        ):
-            raise LLMConfigError(f"{name}[{model!r}] must be [input_usd, output_usd] per 1M tokens")
-        try:
-            prices[model] = ModelPrice(input_usd_per_mtok=pair[0], output_usd_per_mtok=pair[1])
-        except ValidationError:
-            raise LLMConfigError(f"{name}[{model!r}] prices must not be negative") from None
-    return prices
+        if environ is None:
+            return LLMConfig()
+        return LLMConfig.model_validate(_MappingSource(environ)())
+    except ValidationError as error:
+        # Each problem by its field, never the input: keys must not reach a log.
+        problems = "; ".join(
+            ": ".join(filter(None, (".".join(map(str, problem["loc"])), problem["msg"])))
+            for problem in error.errors(include_url=False, include_input=False)
+        )
+        raise LLMConfigError(f"invalid LLM configuration: {problems}") from None
+    except SettingsError as error:  # a JSON variable that is not JSON
+        raise LLMConfigError(f"invalid LLM configuration: {error}") from None

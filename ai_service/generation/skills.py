@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from shared.errors import InvalidInput
+
 _BIN_OPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -34,7 +36,7 @@ MAX_EXPRESSION_CHARS = 200
 _MAX_DEPTH = 100
 
 
-class UnsafeExpression(ValueError):
+class UnsafeExpression(InvalidInput):
     """The text is not an expression we evaluate safely."""
 
 

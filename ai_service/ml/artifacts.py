@@ -10,12 +10,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from shared.errors import ConfigurationError
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MODELS_DIR = PACKAGE_DIR / "models"
 DATA_DIR = PACKAGE_DIR / "data"
 
 
-class ArtifactError(RuntimeError):
+class ArtifactError(ConfigurationError):
     """An artifact is missing or does not match the checksum in its model card."""
 
 

@@ -13,6 +13,8 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from shared.errors import InvalidInput
+
 from .artifacts import read_card
 from .registry import EXTENSION_KEY, ModelRegistry
 
@@ -148,20 +150,17 @@ def anomaly_score() -> ResponseReturnValue:
     return jsonify(threshold=detector.threshold, scores=[s.to_json_dict() for s in scores])
 
 
-class BadRequest(Exception):
-    """The body does not match the request schema (answered 400 by `bad_request`)."""
-
-
-@ml_api.errorhandler(BadRequest)
-def bad_request(exc: BadRequest) -> ResponseReturnValue:
-    return _error(400, "invalid_argument", str(exc))
+@ml_api.errorhandler(InvalidInput)
+def bad_request(exc: InvalidInput) -> ResponseReturnValue:
+    """The body does not match the request schema."""
+    return _error(400, "invalid_argument", exc.message)
 
 
 def _parse(model: type[_M]) -> _M:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        raise BadRequest("the body must be a JSON object")
+        raise InvalidInput("the body must be a JSON object")
     try:
         return model.model_validate(payload)
     except (ValidationError, ValueError) as exc:
-        raise BadRequest(str(exc).splitlines()[0][:300]) from exc
+        raise InvalidInput(str(exc).splitlines()[0][:300]) from exc

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import functools
-import json
-import os
 import re
 
-from pydantic import Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.errors import AuraError
+from shared.errors import ConfigurationError
 from shared.models.base import Frozen
+from shared.settings import MaxTurnAttempts, TurnLeaseSeconds
 
-
-class ConfigurationError(AuraError):
-    """The deployment's environment is wrong; fail loudly at the first request."""
+__all__ = ["ConfigurationError", "FunctionsSettings", "RateLimit", "settings"]
 
 
 class RateLimit(Frozen):
@@ -24,25 +22,41 @@ class RateLimit(Frozen):
     window_s: float = Field(gt=0)
 
 
-class FunctionsSettings(Frozen):
-    project_id: str = Field(min_length=1)
+DEFAULT_CALLABLE_RATE_LIMITS = {
+    "exportMyData": RateLimit(capacity=5, window_s=3600),
+    "deleteMyAccount": RateLimit(capacity=5, window_s=3600),
+}
+
+
+class FunctionsSettings(BaseSettings):
+    """Every `AURAOS_*` variable the functions read, validated together on first use."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AURAOS_", env_ignore_empty=True, frozen=True, extra="ignore"
+    )
+
+    project_id: str = Field(
+        min_length=1, validation_alias=AliasChoices("GCLOUD_PROJECT", "GOOGLE_CLOUD_PROJECT")
+    )
+    # Set by the emulators themselves: the local stack, where loopback endpoints are allowed.
+    on_emulators: bool = Field(default=False, validation_alias="FIRESTORE_EMULATOR_HOST")
     session_ttl_days: int = Field(default=30, gt=0)
     app_check_enforced: bool = False
-    chat_rate_limit: RateLimit = RateLimit(capacity=20, window_s=60)
-    callable_rate_limit: RateLimit = RateLimit(capacity=60, window_s=60)
-    # Per-callable overrides of `callable_rate_limit`, e.g. exports are expensive.
+    chat_rate_capacity: int = Field(default=20, gt=0)
+    chat_rate_window_s: float = Field(default=60, gt=0)
+    callable_rate_capacity: int = Field(default=60, gt=0)
+    callable_rate_window_s: float = Field(default=60, gt=0)
+    # Per-callable overrides of the callable bucket, JSON `{"exportMyData": [5, 3600], ...}`
+    # (capacity, window in seconds) merged over these: exports are expensive.
     callable_rate_limits: dict[str, RateLimit] = Field(
-        default_factory=lambda: {
-            "exportMyData": RateLimit(capacity=5, window_s=3600),
-            "deleteMyAccount": RateLimit(capacity=5, window_s=3600),
-        }
+        default_factory=lambda: dict(DEFAULT_CALLABLE_RATE_LIMITS)
     )
     # Per-user analytics quotas, shared by trackEvents and events written through the rules:
     # token buckets, so "a day" is any 24 hours (refilled at capacity / 86,400 per second).
-    analytics_minute_quota: RateLimit = RateLimit(capacity=120, window_s=60)
-    analytics_day_quota: RateLimit = RateLimit(capacity=10_000, window_s=86_400)
-    turn_lease_s: int = Field(default=120, gt=0)
-    max_turn_attempts: int = Field(default=3, gt=0)
+    analytics_events_per_minute: int = Field(default=120, gt=0)
+    analytics_events_per_day: int = Field(default=10_000, gt=0)
+    turn_lease_s: TurnLeaseSeconds
+    max_turn_attempts: MaxTurnAttempts
     # How long a dead-lettered, never-claimed turn is re-published by the sweeper before it
     # ends ERROR: longer than a realistic outage of ai_service.
     dead_letter_give_up_s: int = Field(default=600, gt=0)
@@ -53,9 +67,59 @@ class FunctionsSettings(Frozen):
     # ai_service's base URL (searchConversations embeds its query at /v1/embed): the Cloud Run
     # URL in production, called with an ID token for it; ai_service.sh's port on the emulators.
     # None: not configured, and search matches titles only.
-    ai_service_url: str | None = None
+    configured_ai_service_url: str | None = Field(
+        default=None, validation_alias="AURAOS_AI_SERVICE_URL"
+    )
+    ai_port: int = Field(default=8081, gt=0, lt=65536)
     ai_service_timeout_s: float = Field(default=5, gt=0)
-    on_emulators: bool = False
+
+    @field_validator("on_emulators", mode="before")
+    @classmethod
+    def _emulator_host_set(cls, value: object) -> object:
+        return bool(value) if isinstance(value, str) else value
+
+    @field_validator("callable_rate_limits", mode="before")
+    @classmethod
+    def _overrides(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            raise ValueError("AURAOS_CALLABLE_RATE_LIMITS must be a JSON object")
+        parsed = {
+            name: RateLimit(capacity=pair[0], window_s=pair[1])
+            if isinstance(pair, list | tuple) and len(pair) == 2
+            else pair
+            for name, pair in value.items()
+        }
+        return {**DEFAULT_CALLABLE_RATE_LIMITS, **parsed}
+
+    @model_validator(mode="after")
+    def _local_endpoints(self) -> FunctionsSettings:
+        _check_fcm_emulator_host(self.fcm_emulator_host, on_emulators=self.on_emulators)
+        _check_ai_service_url(self.configured_ai_service_url, on_emulators=self.on_emulators)
+        return self
+
+    @property
+    def chat_rate_limit(self) -> RateLimit:
+        return RateLimit(capacity=self.chat_rate_capacity, window_s=self.chat_rate_window_s)
+
+    @property
+    def callable_rate_limit(self) -> RateLimit:
+        return RateLimit(capacity=self.callable_rate_capacity, window_s=self.callable_rate_window_s)
+
+    @property
+    def analytics_minute_quota(self) -> RateLimit:
+        return RateLimit(capacity=self.analytics_events_per_minute, window_s=60)
+
+    @property
+    def analytics_day_quota(self) -> RateLimit:
+        return RateLimit(capacity=self.analytics_events_per_day, window_s=86_400)
+
+    @property
+    def ai_service_url(self) -> str | None:
+        """ai_service's origin without a trailing slash; under the emulators by default
+        ai_service.sh's (127.0.0.1:AURAOS_AI_PORT)."""
+        if self.configured_ai_service_url:
+            return self.configured_ai_service_url.rstrip("/")
+        return f"http://127.0.0.1:{self.ai_port}" if self.on_emulators else None
 
     def rate_limit_for(self, function_name: str) -> RateLimit:
         return self.callable_rate_limits.get(function_name, self.callable_rate_limit)
@@ -68,104 +132,39 @@ class FunctionsSettings(Frozen):
         }
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    if raw.lower() in {"1", "true", "yes"}:
-        return True
-    if raw.lower() in {"0", "false", "no"}:
-        return False
-    raise ConfigurationError(f"{name} must be true or false, not {raw!r}")
-
-
-def _rate_limit_overrides(raw: str | None) -> dict[str, RateLimit]:
-    """`{"exportMyData": [5, 3600], ...}`: capacity and window in seconds per callable."""
-    if not raw:
-        return {}
-    parsed = json.loads(raw)
-    if not isinstance(parsed, dict):
-        raise ConfigurationError("AURAOS_CALLABLE_RATE_LIMITS must be a JSON object")
-    return {name: RateLimit(capacity=pair[0], window_s=pair[1]) for name, pair in parsed.items()}
-
-
 _LOOPBACK_HOST = re.compile(r"^(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$")
-
-
-def _fcm_emulator_host(on_emulators: bool) -> str | None:
-    """AURAOS_FCM_EMULATOR_HOST, a loopback host:port, accepted only under the emulators: a
-    deployed function must never send its users' pushes anywhere but FCM."""
-    raw = os.environ.get("AURAOS_FCM_EMULATOR_HOST", "").strip()
-    if not raw:
-        return None
-    if not on_emulators:
-        raise ConfigurationError(
-            "AURAOS_FCM_EMULATOR_HOST is only for the emulators (FIRESTORE_EMULATOR_HOST unset)"
-        )
-    if not _LOOPBACK_HOST.match(raw):
-        raise ConfigurationError(f"AURAOS_FCM_EMULATOR_HOST must be a loopback host:port: {raw!r}")
-    return raw
-
-
-_AI_SERVICE_LOCAL = "http://127.0.0.1:{port}"
 _HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?/?$")
 _LOOPBACK_URL = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}/?$")
 
 
-def _ai_service_url(on_emulators: bool) -> str | None:
-    """AURAOS_AI_SERVICE_URL without a trailing slash: an https origin when deployed (an ID
-    token must never travel in clear text); under the emulators a loopback http origin,
-    by default ai_service.sh's (127.0.0.1:AURAOS_AI_PORT, 8081)."""
-    raw = os.environ.get("AURAOS_AI_SERVICE_URL", "").strip()
-    if not raw:
-        if not on_emulators:
-            return None
-        raw = _AI_SERVICE_LOCAL.format(port=os.environ.get("AURAOS_AI_PORT", "8081"))
-    allowed = _LOOPBACK_URL if on_emulators else _HTTPS_URL
-    if not (allowed.match(raw) or (on_emulators and _HTTPS_URL.match(raw))):
-        expected = "a loopback http:// or an https:// origin" if on_emulators else "https://"
-        raise ConfigurationError(f"AURAOS_AI_SERVICE_URL must be {expected}: {raw!r}")
-    return raw.rstrip("/")
+def _check_fcm_emulator_host(host: str | None, *, on_emulators: bool) -> None:
+    """AURAOS_FCM_EMULATOR_HOST, a loopback host:port, accepted only under the emulators: a
+    deployed function must never send its users' pushes anywhere but FCM."""
+    if host is None:
+        return
+    if not on_emulators:
+        raise ValueError(
+            "AURAOS_FCM_EMULATOR_HOST is only for the emulators (FIRESTORE_EMULATOR_HOST unset)"
+        )
+    if not _LOOPBACK_HOST.match(host):
+        raise ValueError(f"AURAOS_FCM_EMULATOR_HOST must be a loopback host:port: {host!r}")
+
+
+def _check_ai_service_url(url: str | None, *, on_emulators: bool) -> None:
+    """An https origin when deployed (an ID token must never travel in clear text); under the
+    emulators a loopback http origin too."""
+    if url is None:
+        return
+    if _HTTPS_URL.match(url) or (on_emulators and _LOOPBACK_URL.match(url)):
+        return
+    expected = "a loopback http:// or an https:// origin" if on_emulators else "https://"
+    raise ValueError(f"AURAOS_AI_SERVICE_URL must be {expected}: {url!r}")
 
 
 @functools.cache
 def settings() -> FunctionsSettings:
     """The settings of this process; raises ConfigurationError naming what is wrong."""
-    project = os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT")
-    on_emulators = bool(os.environ.get("FIRESTORE_EMULATOR_HOST"))
     try:
-        return FunctionsSettings(
-            project_id=project or "",
-            app_check_enforced=_env_bool("AURAOS_APP_CHECK_ENFORCED", False),
-            chat_rate_limit=RateLimit(
-                capacity=int(os.environ.get("AURAOS_CHAT_RATE_CAPACITY", "20")),
-                window_s=float(os.environ.get("AURAOS_CHAT_RATE_WINDOW_S", "60")),
-            ),
-            callable_rate_limit=RateLimit(
-                capacity=int(os.environ.get("AURAOS_CALLABLE_RATE_CAPACITY", "60")),
-                window_s=float(os.environ.get("AURAOS_CALLABLE_RATE_WINDOW_S", "60")),
-            ),
-            callable_rate_limits={
-                **FunctionsSettings.model_fields["callable_rate_limits"].get_default(
-                    call_default_factory=True
-                ),
-                **_rate_limit_overrides(os.environ.get("AURAOS_CALLABLE_RATE_LIMITS")),
-            },
-            analytics_minute_quota=RateLimit(
-                capacity=int(os.environ.get("AURAOS_ANALYTICS_EVENTS_PER_MINUTE", "120")),
-                window_s=60,
-            ),
-            analytics_day_quota=RateLimit(
-                capacity=int(os.environ.get("AURAOS_ANALYTICS_EVENTS_PER_DAY", "10000")),
-                window_s=86_400,
-            ),
-            max_turn_attempts=int(os.environ.get("AURAOS_MAX_TURN_ATTEMPTS", "3")),
-            turn_lease_s=int(os.environ.get("AURAOS_TURN_LEASE_S", "120")),
-            dead_letter_give_up_s=int(os.environ.get("AURAOS_DEAD_LETTER_GIVE_UP_S", "600")),
-            fcm_emulator_host=_fcm_emulator_host(on_emulators),
-            ai_service_url=_ai_service_url(on_emulators),
-            ai_service_timeout_s=float(os.environ.get("AURAOS_AI_SERVICE_TIMEOUT_S", "5")),
-            on_emulators=on_emulators,
-        )
-    except (ValidationError, ValueError, TypeError, IndexError) as exc:
+        return FunctionsSettings()
+    except ValidationError as exc:
         raise ConfigurationError(f"invalid functions configuration: {exc}") from exc

@@ -21,7 +21,8 @@ from google.auth.transport.requests import Request
 
 from ai_service.app import push_auth
 from ai_service.app.push_auth import (
-    PushAuthError,
+    PUSH_AUTH_ERRORS,
+    PUSH_AUTH_STATUS,
     PushAuthUnavailable,
     PushForbidden,
     PushUnauthenticated,
@@ -188,8 +189,8 @@ def test_the_error_types_map_to_401_403_and_503() -> None:
     assert issubclass(PushForbidden, PermissionDenied)
     assert issubclass(PushAuthUnavailable, Transient)
     errors = (PushUnauthenticated, PushForbidden, PushAuthUnavailable)
-    assert all(issubclass(e, PushAuthError) for e in errors)
-    assert [(e.code, e.http_status) for e in errors] == [
+    assert errors == PUSH_AUTH_ERRORS
+    assert [(e.code, PUSH_AUTH_STATUS[e]) for e in errors] == [
         ("unauthenticated", 401),
         ("permission-denied", 403),
         ("unavailable", 503),
