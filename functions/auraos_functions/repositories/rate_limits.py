@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -22,9 +22,10 @@ from google.cloud.firestore_v1.field_path import FieldPath
 
 from shared import paths
 from shared.errors import Transient
+from shared.models.security import RateLimitBucket
 
 from ..config import RateLimit
-from ..services.rate_limit import bucket_from_document, bucket_to_document, take, take_quotas
+from ..domain import Bucket, bucket_expiry, take, take_quotas
 
 # The chat trigger's transaction (turns.py) contends with the user's other turns and calls.
 MAX_TRANSACTION_ATTEMPTS = 40
@@ -35,11 +36,23 @@ MAX_BACKOFF_S = 0.2
 
 
 def _expire_at(data: dict[str, Any] | None, now: datetime, window_s: float) -> datetime:
-    """A full bucket needs no document: expire it once every bucket in it would have refilled
-    (the latest of those times, so a minute's chat token never drops a day's analytics quota)."""
-    expire_at = now + timedelta(seconds=window_s)
+    """A full bucket needs no document: it expires once every bucket in it has refilled."""
     previous = (data or {}).get("expireAt")
-    return max(expire_at, previous) if isinstance(previous, datetime) else expire_at
+    return bucket_expiry(
+        previous=previous if isinstance(previous, datetime) else None, now=now, window_s=window_s
+    )
+
+
+def bucket_from_document(data: dict[str, Any] | None, action: str) -> Bucket | None:
+    """The stored bucket of `action` (read as written, whatever else the document holds)."""
+    entry = (data or {}).get(action)
+    if not isinstance(entry, dict) or "tokens" not in entry or "updatedAt" not in entry:
+        return None
+    return Bucket(tokens=float(entry["tokens"]), updated_at=entry["updatedAt"])
+
+
+def bucket_to_document(bucket: Bucket) -> dict[str, Any]:
+    return RateLimitBucket(tokens=bucket.tokens, updated_at=bucket.updated_at).to_document()
 
 
 def _bucket_fields(
@@ -137,3 +150,8 @@ def _compare_and_set(
         except (gexc.FailedPrecondition, gexc.Conflict, gexc.Aborted, gexc.NotFound):
             time.sleep(random.uniform(0, min(MAX_BACKOFF_S, 0.01 * 2**attempt)))  # noqa: S311 (jitter)
     raise Transient("Too many simultaneous requests; please retry.")
+
+
+def delete_buckets(*, db: firestore.Client, uid: str) -> None:
+    """Forget every bucket of `uid` (account deletion); absent is no error."""
+    db.document(paths.rate_limit(uid)).delete()

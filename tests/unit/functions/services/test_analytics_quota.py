@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from auraos_functions.config import RateLimit, settings
+from auraos_functions.domain import Bucket, duration, take_quotas
 from auraos_functions.repositories.rate_limits import quota_fields
-from auraos_functions.services.rate_limit import Bucket, duration, take_quotas
 from shared.errors import InvalidInput, RateLimited
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
