@@ -1,7 +1,9 @@
 """The boundary of every entry point: authenticate, authorise, rate-limit, map errors.
 
-Our errors become HttpsError with their code and details; anything unexpected is logged and
-becomes INTERNAL with a message that leaks nothing.
+Callables: our errors become HttpsError with their code and details; anything unexpected is
+logged and becomes INTERNAL with a message that leaks nothing. Background triggers (Firestore,
+Pub/Sub, schedules): a transient failure is raised again so the platform may retry, a permanent
+one is logged and dropped (`background_trigger`).
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from typing import Any, ParamSpec, TypeVar, cast
 import flask
 from firebase_functions import https_fn
 from flask import Request, Response
+from google.api_core import exceptions as gexc
 from opentelemetry.trace import SpanKind
 
-from shared import paths
-from shared.errors import AuraError, PermissionDenied, RateLimited, Unauthenticated
+from shared.errors import AuraError, PermissionDenied, RateLimited, Transient, Unauthenticated
 from shared.models.base import utc_now
 from shared.models.security import AuditAction
+from shared.models.turn_ref import TurnRef
 from shared.models.users import Role
-from shared.tracing import TURN_PATH_ATTRIBUTE, configure_tracing, tracer
+from shared.tracing import TURN_PATH_ATTRIBUTE, configure_tracing, current_trace_id, tracer
 
 from ..clients import firebase_app, firestore_client
 from ..config import settings
@@ -34,6 +37,9 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 CallableHandler = Callable[[https_fn.CallableRequest[Any]], R]
+# A background trigger: one event in, nothing out (what it did is written, published or logged).
+E = TypeVar("E")
+TriggerHandler = Callable[[E], None]
 
 
 class GetProbeNoise(logging.Filter):
@@ -62,13 +68,66 @@ def quiet_get_probes() -> None:
 
 
 @contextlib.contextmanager
-def turn_span(name: str, *, uid: str, cid: str, turn_id: str) -> Iterator[None]:
+def turn_span(name: str, *, turn: TurnRef) -> Iterator[None]:
     """A trigger's span for one turn: the root of the turn's trace (its context travels on in
     the envelope the trigger publishes)."""
     configure_tracing(service="auraos-functions")
-    attributes = {TURN_PATH_ATTRIBUTE: paths.turn(uid, cid, turn_id)}
+    attributes = {TURN_PATH_ATTRIBUTE: turn.path}
     with tracer().start_as_current_span(name, kind=SpanKind.CONSUMER, attributes=attributes):
         yield
+
+
+# Google API errors that may pass on a later try (the client library's own retry gave up).
+TRANSIENT_GOOGLE_ERRORS: tuple[type[Exception], ...] = (
+    gexc.Aborted,
+    gexc.BadGateway,
+    gexc.DeadlineExceeded,
+    gexc.GatewayTimeout,
+    gexc.InternalServerError,
+    gexc.ResourceExhausted,
+    gexc.RetryError,
+    gexc.ServiceUnavailable,
+    gexc.TooManyRequests,
+    gexc.Unknown,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether the platform should deliver the event again: ours say so by type, Google's
+    API errors by their status, and a network or timeout error is assumed to pass."""
+    if isinstance(error, AuraError):
+        return isinstance(error, Transient)
+    return isinstance(error, (*TRANSIENT_GOOGLE_ERRORS, ConnectionError, TimeoutError))
+
+
+def background_trigger(func: TriggerHandler[E]) -> TriggerHandler[E]:
+    """The boundary of a Firestore, Pub/Sub or scheduled trigger, decorated under its
+    `firebase_functions` decorator.
+
+    A permanent error of ours (InvalidInput, NotFound, Conflict...) can never succeed, so it is
+    logged with its reason and dropped: the trigger returns and nothing is redelivered. A
+    transient one (`Transient`, a Google API error that may pass) is logged and raised again, so
+    a trigger deployed with retries is run again. Anything else is logged with its stack and
+    raised (a bug: the platform's own error reporting should see it).
+    """
+
+    @functools.wraps(func)
+    def run(event: E) -> None:
+        try:
+            func(event)
+        except Exception as error:
+            trace = current_trace_id()
+            extra = {"function": func.__name__, "trace": trace, "reason": str(error)[:500]}
+            if isinstance(error, AuraError) and not isinstance(error, Transient):
+                log.warning("trigger dropped the event", extra={**extra, "code": error.code})
+                return
+            if is_transient(error):
+                log.warning("trigger failed; may be retried", extra=extra)
+            else:
+                log.exception("unexpected error in %s", func.__name__, extra=extra)
+            raise
+
+    return run
 
 
 def to_https_error(error: AuraError) -> https_fn.HttpsError:

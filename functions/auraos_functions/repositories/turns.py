@@ -6,30 +6,28 @@ published, so a redelivered trigger, a racing sweeper or a double RETRY does not
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
-from google.cloud.firestore_v1 import DocumentReference
+from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot
 from pydantic import ValidationError
 
 from shared import paths
-from shared.errors import RateLimited
-from shared.models.chat import (
-    MAIN_BRANCH,
-    PROMPT_MAX_CHARS,
-    TurnCreate,
-    TurnError,
-    TurnState,
-    TurnStatus,
-    title_from_prompt,
-    utf16_length,
-)
+from shared.errors import Conflict, InvalidInput, RateLimited
+from shared.models.chat import MAIN_BRANCH, TurnCreate, TurnError, TurnState, TurnStatus
+from shared.models.turn_ref import TurnRef
 from shared.models.users import AccountState, account_state
 
+from .. import domain
 from ..config import RateLimit
+from ..domain import DeadLetterOutcome
 from .rate_limits import MAX_TRANSACTION_ATTEMPTS, take_in_transaction
+
+log = logging.getLogger(__name__)
 
 CHAT_ACTION = "chat"
 
@@ -42,22 +40,6 @@ class QueueResult:
     attempt: int
     publish: bool
     rate_limited: RateLimited | None = None
-
-
-def _invalid_prompt_error(data: dict[str, Any]) -> TurnError | None:
-    prompt = data.get("prompt")
-    try:
-        TurnCreate.model_validate({"prompt": prompt})
-    except ValidationError as invalid:
-        # Say what to change: the model's own words for a prompt that is too long.
-        too_long = isinstance(prompt, str) and utf16_length(prompt) > PROMPT_MAX_CHARS
-        message = (
-            str(invalid.errors()[0]["ctx"]["error"])
-            if too_long
-            else f"The message must be text of 1 to {PROMPT_MAX_CHARS:,} characters."
-        )
-        return TurnError(code="invalid-prompt", message=message)
-    return None
 
 
 _INVALID_BRANCH = TurnError(
@@ -84,21 +66,23 @@ def _refuse_for_account(
     transaction: firestore.Transaction,
     *,
     db: firestore.Client,
-    ref: DocumentReference,
+    turn: TurnRef,
     status: TurnStatus,
-    uid: str,
     now: datetime,
 ) -> QueueResult | None:
     """Re-check the account (one read of `users/{uid}`) before any work is done for it: a
     deactivated or deleting account's turn is failed readably, a deleted one's is removed (a
     stray write must not leave data behind), and nothing is published."""
-    account = account_state(db.document(paths.user(uid)).get(transaction=transaction).to_dict())
+    user = db.document(paths.user(turn.uid)).get(transaction=transaction)
+    account = account_state(user.to_dict())
     if account is AccountState.ACTIVE:
         return None
+    ref = db.document(turn.path)
     if account is AccountState.GONE:
         transaction.delete(ref)
         return QueueResult(state=None, attempt=status.attempt, publish=False)
-    transaction.update(ref, {"status": _failed(status, _ACCOUNT_REFUSALS[account], now)})
+    failed = domain.failed(status, _ACCOUNT_REFUSALS[account], now)
+    transaction.update(ref, {"status": failed.to_document()})
     return QueueResult(state=TurnState.ERROR, attempt=status.attempt, publish=False)
 
 
@@ -106,9 +90,7 @@ def _branch_of(
     transaction: firestore.Transaction,
     *,
     db: firestore.Client,
-    uid: str,
-    cid: str,
-    turn_id: str,
+    turn: TurnRef,
     data: dict[str, Any],
 ) -> TurnCreate | TurnError:
     """Where a new turn sits: main, a branch its edit starts, or an existing branch.
@@ -116,8 +98,9 @@ def _branch_of(
     The rules check the shape; this checks what they cannot cheaply: an edit's parent is a turn
     of this conversation, and a later turn's branch was started by an edit (one read each).
     """
+    turn_id = turn.turn_id
     try:
-        turn = TurnCreate.model_validate(
+        placed = TurnCreate.model_validate(
             {
                 "prompt": data.get("prompt"),
                 "branch": data.get("branch") or MAIN_BRANCH,
@@ -126,83 +109,61 @@ def _branch_of(
         )
     except ValidationError:
         return _INVALID_BRANCH
-    if turn.parent_turn_id is not None:
-        if not turn.starts_branch(turn_id) or turn.parent_turn_id == turn_id:
+    if placed.parent_turn_id is not None:
+        if not placed.starts_branch(turn_id) or placed.parent_turn_id == turn_id:
             return _INVALID_BRANCH
-        parent = db.document(paths.turn(uid, cid, turn.parent_turn_id)).get(
+        parent = db.document(_sibling(turn, placed.parent_turn_id)).get(
             ["createTime"], transaction=transaction
         )
-        return turn if parent.exists else _INVALID_BRANCH
-    if turn.branch == MAIN_BRANCH:
-        return turn
-    root = db.document(paths.turn(uid, cid, turn.branch)).get(
+        return placed if parent.exists else _INVALID_BRANCH
+    if placed.branch == MAIN_BRANCH:
+        return placed
+    root = db.document(_sibling(turn, placed.branch)).get(
         ["branch", "parentTurnId"], transaction=transaction
     )
     started = (root.to_dict() or {}) if root.exists else {}
-    if started.get("branch") != turn.branch or not started.get("parentTurnId"):
+    if started.get("branch") != placed.branch or not started.get("parentTurnId"):
         return _INVALID_BRANCH
-    return turn
+    return placed
 
 
-def _ended(status: TurnStatus, now: datetime, *, state: TurnState, **fields: Any) -> dict[str, Any]:
-    """`status` ended as `state` at `now`, its lease released, with `fields` (error, stopped_at)."""
-    ended = status.model_copy(
-        update={"state": state, "complete_time": now, "lease_expires_at": None, **fields}
-    )
-    return ended.to_document()
-
-
-def _failed(status: TurnStatus, error: TurnError, now: datetime) -> dict[str, Any]:
-    return _ended(status, now, state=TurnState.ERROR, error=error)
-
-
-def _stopped(status: TurnStatus, now: datetime) -> dict[str, Any]:
-    return _ended(status, now, state=TurnState.STOPPED, stopped_at=now)
+def _sibling(turn: TurnRef, turn_id: str) -> str:
+    """The path of another turn of the same conversation."""
+    return paths.turn(turn.uid, turn.conversation_id, turn_id)
 
 
 def _spend_chat_token(
     transaction: firestore.Transaction,
     *,
     db: firestore.Client,
-    ref: DocumentReference,
+    turn: TurnRef,
     status: TurnStatus,
-    uid: str,
     limit: RateLimit,
     now: datetime,
 ) -> QueueResult | None:
     """Spend one chat token; when none is left, fail the turn readably and say so."""
     try:
         take_in_transaction(
-            transaction=transaction, db=db, uid=uid, action=CHAT_ACTION, limit=limit, now=now
+            transaction=transaction, db=db, uid=turn.uid, action=CHAT_ACTION, limit=limit, now=now
         )
     except RateLimited as limited:
         error = TurnError(code=limited.code, message=limited.message)
-        transaction.update(ref, {"status": _failed(status, error, now)})
+        failed = domain.failed(status, error, now)
+        transaction.update(db.document(turn.path), {"status": failed.to_document()})
         return QueueResult(
             state=TurnState.ERROR, attempt=status.attempt, publish=False, rate_limited=limited
         )
     return None
 
 
-def _ended_state(data: dict[str, Any]) -> str:
-    """What a turn had ended as before its owner set RETRY (RETRY overwrote the state)."""
-    if (data.get("status") or {}).get("stoppedAt"):
-        return TurnState.STOPPED.value
-    if (data.get("status") or {}).get("error"):
-        return TurnState.ERROR.value
-    if (data.get("usage") or {}).get("provider") == "moderation":
-        return TurnState.BLOCKED.value
-    return TurnState.COMPLETED.value
+def _status(data: dict[str, Any] | None) -> TurnStatus | None:
+    """The stored turn's status, or None before the trigger has set one."""
+    raw = (data or {}).get("status")
+    return TurnStatus.from_document(raw) if raw else None
 
 
 def queue_new_turn(
-    *,
-    db: firestore.Client,
-    uid: str,
-    cid: str,
-    turn_id: str,
-    now: datetime,
-    limit: RateLimit,
+    *, db: firestore.Client, turn: TurnRef, now: datetime, limit: RateLimit
 ) -> QueueResult:
     """Queue a freshly created turn once: validate, spend a rate-limit token, do the bookkeeping.
 
@@ -210,77 +171,71 @@ def queue_new_turn(
     publish. Should the first delivery die between commit and publish, the sweeper re-publishes
     the turn once its `queuedAt` is stale.
     """
-    turn_ref = db.document(paths.turn(uid, cid, turn_id))
-    conversation_ref = db.document(paths.conversation(uid, cid))
+    turn_ref = db.document(turn.path)
+    conversation_ref = db.document(turn.conversation_path)
 
     @firestore.transactional
     def queue(transaction: firestore.Transaction) -> QueueResult:  # noqa: PLR0911 - one per outcome
         data = turn_ref.get(transaction=transaction).to_dict()
         if data is None:
             return QueueResult(state=None, attempt=0, publish=False)
-        if data.get("status"):  # a redelivered event: the first delivery did the work
-            status = TurnStatus.from_document(data["status"])
+        status = _status(data)
+        if status is not None:  # a redelivered event: the first delivery did the work
             return QueueResult(state=status.state, attempt=status.attempt, publish=False)
         blank = TurnStatus(state=TurnState.QUEUED, attempt=0)
-        refused = _refuse_for_account(
-            transaction, db=db, ref=turn_ref, status=blank, uid=uid, now=now
-        )
+        refused = _refuse_for_account(transaction, db=db, turn=turn, status=blank, now=now)
         if refused is not None:
             return refused
-        error = _invalid_prompt_error(data)
+        error = domain.invalid_prompt_error(data.get("prompt"))
         if error is not None:
-            transaction.update(turn_ref, {"status": _failed(blank, error, now)})
+            failed = domain.failed(blank, error, now)
+            transaction.update(turn_ref, {"status": failed.to_document()})
             return QueueResult(state=TurnState.ERROR, attempt=0, publish=False)
-        placed = _branch_of(transaction, db=db, uid=uid, cid=cid, turn_id=turn_id, data=data)
+        placed = _branch_of(transaction, db=db, turn=turn, data=data)
         if isinstance(placed, TurnError):
-            transaction.update(turn_ref, {"status": _failed(blank, placed, now)})
+            failed = domain.failed(blank, placed, now)
+            transaction.update(turn_ref, {"status": failed.to_document()})
             return QueueResult(state=TurnState.ERROR, attempt=0, publish=False)
         conversation = conversation_ref.get(transaction=transaction).to_dict() or {}
         refused = _spend_chat_token(
-            transaction, db=db, ref=turn_ref, status=blank, uid=uid, limit=limit, now=now
+            transaction, db=db, turn=turn, status=blank, limit=limit, now=now
         )
         if refused is not None:
             return refused
-        queued = TurnStatus(state=TurnState.QUEUED, attempt=1, queued_at=now)
+        queued = domain.requeued(None, now)
         transaction.update(turn_ref, {"status": queued.to_document(), "branch": placed.branch})
         bookkeeping: dict[str, Any] = {
             "updatedAt": now,
             "turnCount": firestore.Increment(1),
-            "activeLeaf": turn_id,
+            "activeLeaf": turn.turn_id,
         }
-        if placed.starts_branch(turn_id):
+        if placed.starts_branch(turn.turn_id):
             bookkeeping["branches"] = firestore.Increment(1)
         if not conversation.get("title"):
-            bookkeeping["title"] = title_from_prompt(str(data["prompt"]))
+            bookkeeping["title"] = domain.conversation_title(str(data["prompt"]))
         if not conversation.get("createdAt"):
             bookkeeping["createdAt"] = now
         transaction.set(conversation_ref, bookkeeping, merge=True)
-        return QueueResult(state=TurnState.QUEUED, attempt=1, publish=True)
+        return QueueResult(state=TurnState.QUEUED, attempt=queued.attempt, publish=True)
 
     result: QueueResult = queue(db.transaction(max_attempts=MAX_TRANSACTION_ATTEMPTS))
     return result
 
 
 def requeue_for_retry(
-    *,
-    db: firestore.Client,
-    uid: str,
-    cid: str,
-    turn_id: str,
-    now: datetime,
-    limit: RateLimit,
+    *, db: firestore.Client, turn: TurnRef, now: datetime, limit: RateLimit
 ) -> QueueResult:
     """Turn an owner's RETRY into a new attempt; the previous one is kept in `attempts`."""
-    ref = db.document(paths.turn(uid, cid, turn_id))
+    ref = db.document(turn.path)
 
     @firestore.transactional
     def retry(transaction: firestore.Transaction) -> QueueResult:
         data = ref.get(transaction=transaction).to_dict() or {}
-        status = TurnStatus.from_document(data["status"]) if data.get("status") else None
+        status = _status(data)
         if status is None or status.state is not TurnState.RETRY:
             state = status.state if status else None
             return QueueResult(state=state, attempt=status.attempt if status else 0, publish=False)
-        refused = _refuse_for_account(transaction, db=db, ref=ref, status=status, uid=uid, now=now)
+        refused = _refuse_for_account(transaction, db=db, turn=turn, status=status, now=now)
         if refused is not None:
             return refused
         previous = {
@@ -290,14 +245,18 @@ def requeue_for_retry(
             "completeTime": status.complete_time,
             "stoppedAt": status.stopped_at,
             "error": data["status"].get("error"),
-            "state": _ended_state(data),
+            "state": domain.ended_state_before_retry(
+                stopped_at=status.stopped_at,
+                error=data["status"].get("error"),
+                usage_provider=(data.get("usage") or {}).get("provider"),
+            ).value,
         }
         refused = _spend_chat_token(
-            transaction, db=db, ref=ref, status=status, uid=uid, limit=limit, now=now
+            transaction, db=db, turn=turn, status=status, limit=limit, now=now
         )
         if refused is not None:
             return refused
-        queued = TurnStatus(state=TurnState.QUEUED, attempt=status.attempt + 1, queued_at=now)
+        queued = domain.requeued(status, now)
         transaction.update(
             ref,
             {
@@ -315,27 +274,40 @@ def requeue_for_retry(
     return result
 
 
-def expired_turn_paths(*, db: firestore.Client, now: datetime, page_size: int) -> list[str]:
+# What a worker holds (domain.RUNNING_STATES), in the order the query names them.
+_RUNNING_ORDER = (TurnState.PROCESSING, TurnState.STREAMING, TurnState.STOP)
+
+
+def _refs(snapshots: Any) -> list[TurnRef]:
+    """The turns a collection-group query found; a `messages` document elsewhere is skipped."""
+    found: list[TurnRef] = []
+    for doc in snapshots:
+        try:
+            found.append(TurnRef.parse(doc.reference.path))
+        except InvalidInput:
+            log.warning("not a chat turn", extra={"path": doc.reference.path})
+    return found
+
+
+def expired_turns(*, db: firestore.Client, now: datetime, page_size: int) -> list[TurnRef]:
     """Turns whose worker lease ran out (a crashed or killed worker), oldest first."""
     query = (
         db.collection_group(paths.MESSAGES)
         .where(
             filter=firestore.FieldFilter(
-                "status.state",
-                "in",
-                [TurnState.PROCESSING.value, TurnState.STREAMING.value, TurnState.STOP.value],
+                "status.state", "in", [state.value for state in _RUNNING_ORDER]
             )
         )
         .where(filter=firestore.FieldFilter("status.leaseExpiresAt", "<", now))
         .order_by("status.leaseExpiresAt")
         .limit(page_size)
     )
-    return [doc.reference.path for doc in query.stream()]
+    return _refs(query.stream())
 
 
-def stalled_queued_turn_paths(
+def stalled_queued_turns(
     *, db: firestore.Client, queued_before: datetime, page_size: int
-) -> list[str]:
+) -> list[TurnRef]:
     """Turns queued long ago that no worker claimed (e.g. the publish was lost)."""
     query = (
         db.collection_group(paths.MESSAGES)
@@ -344,41 +316,33 @@ def stalled_queued_turn_paths(
         .order_by("status.queuedAt")
         .limit(page_size)
     )
-    return [doc.reference.path for doc in query.stream()]
+    return _refs(query.stream())
 
 
 def recover_expired_turn(
-    *, db: firestore.Client, path: str, now: datetime, max_attempts: int
+    *, db: firestore.Client, turn: TurnRef, now: datetime, max_attempts: int
 ) -> QueueResult:
     """Re-queue a turn whose lease expired, or fail it readably once its attempts are spent."""
-    ref = db.document(path)
+    ref = db.document(turn.path)
 
     @firestore.transactional
     def recover(transaction: firestore.Transaction) -> QueueResult:
-        data = ref.get(transaction=transaction).to_dict() or {}
-        if not data.get("status"):
+        status = _status(ref.get(transaction=transaction).to_dict())
+        if status is None:
             return QueueResult(state=None, attempt=0, publish=False)
-        status = TurnStatus.from_document(data["status"])
-        expired = status.lease_expires_at is not None and status.lease_expires_at < now
-        running = (TurnState.PROCESSING, TurnState.STREAMING, TurnState.STOP)
-        if status.state not in running or not expired:
+        if not domain.lease_expired(status, now):
             return QueueResult(state=status.state, attempt=status.attempt, publish=False)
         if status.state is TurnState.STOP:  # its worker died before it saw the stop
-            transaction.update(ref, {"status": _stopped(status, now)})
+            transaction.update(ref, {"status": domain.stopped(status, now).to_document()})
             return QueueResult(state=TurnState.STOPPED, attempt=status.attempt, publish=False)
         if status.attempt >= max_attempts:
             error = TurnError(
                 code="deadline-exceeded",
                 message="The assistant did not finish answering. Please try again.",
             )
-            transaction.update(ref, {"status": _failed(status, error, now)})
+            transaction.update(ref, {"status": domain.failed(status, error, now).to_document()})
             return QueueResult(state=TurnState.ERROR, attempt=status.attempt, publish=False)
-        queued = TurnStatus(
-            state=TurnState.QUEUED,
-            attempt=status.attempt + 1,
-            queued_at=now,
-            start_time=status.start_time,
-        )
+        queued = domain.requeued(status, now, keep_start=True)
         transaction.update(
             ref, {"status": queued.to_document(), "response": firestore.DELETE_FIELD}
         )
@@ -389,17 +353,16 @@ def recover_expired_turn(
 
 
 def mark_requeued(
-    *, db: firestore.Client, path: str, now: datetime, stale_after: timedelta
+    *, db: firestore.Client, turn: TurnRef, now: datetime, stale_after: timedelta
 ) -> int | None:
     """Refresh `queuedAt` of a still-unclaimed turn; its attempt when a re-publish is due."""
-    ref = db.document(path)
+    ref = db.document(turn.path)
 
     @firestore.transactional
     def touch(transaction: firestore.Transaction) -> int | None:
-        data = ref.get(transaction=transaction).to_dict() or {}
-        if not data.get("status"):
+        status = _status(ref.get(transaction=transaction).to_dict())
+        if status is None:
             return None
-        status = TurnStatus.from_document(data["status"])
         if status.state is not TurnState.QUEUED or status.queued_at is None:
             return None
         if status.queued_at >= now - stale_after:
@@ -411,44 +374,103 @@ def mark_requeued(
     return result
 
 
-def fail_turn(
-    *, db: firestore.Client, uid: str, cid: str, turn_id: str, error: TurnError, now: datetime
-) -> bool:
+def fail_turn(*, db: firestore.Client, turn: TurnRef, error: TurnError, now: datetime) -> bool:
     """Mark a turn that can no longer complete as ERROR; False when it already ended."""
-    turn_ref = db.document(paths.turn(uid, cid, turn_id))
+    turn_ref = db.document(turn.path)
 
     @firestore.transactional
     def fail(transaction: firestore.Transaction) -> bool:
-        data = turn_ref.get(transaction=transaction).to_dict()
-        if data is None or not data.get("status"):
+        status = _status(turn_ref.get(transaction=transaction).to_dict())
+        if status is None or status.state.is_terminal:
             return False
-        status = TurnStatus.from_document(data["status"])
-        if status.state.is_terminal:
-            return False
-        transaction.update(turn_ref, {"status": _failed(status, error, now)})
+        transaction.update(turn_ref, {"status": domain.failed(status, error, now).to_document()})
         return True
 
     result: bool = fail(db.transaction())
     return result
 
 
-def stop_unclaimed_turn(
-    *, db: firestore.Client, uid: str, cid: str, turn_id: str, now: datetime
-) -> bool:
+def stop_unclaimed_turn(*, db: firestore.Client, turn: TurnRef, now: datetime) -> bool:
     """End a turn its owner stopped before any worker claimed it (a claimed one is the worker's
     to end, with its partial reply); False when there is nothing to do here."""
-    ref = db.document(paths.turn(uid, cid, turn_id))
+    ref = db.document(turn.path)
 
     @firestore.transactional
     def stop(transaction: firestore.Transaction) -> bool:
-        data = ref.get(transaction=transaction).to_dict() or {}
-        if not data.get("status"):
+        status = _status(ref.get(transaction=transaction).to_dict())
+        if status is None or status.state is not TurnState.STOP or status.event_id is not None:
             return False
-        status = TurnStatus.from_document(data["status"])
-        if status.state is not TurnState.STOP or status.event_id is not None:
-            return False
-        transaction.update(ref, {"status": _stopped(status, now)})
+        transaction.update(ref, {"status": domain.stopped(status, now).to_document()})
         return True
 
     result: bool = stop(db.transaction())
     return result
+
+
+def defer_dead_lettered(
+    *,
+    db: firestore.Client,
+    turn: TurnRef,
+    attempt: int,
+    now: datetime,
+    stale_after: timedelta,
+    give_up_after: timedelta,
+) -> DeadLetterOutcome:
+    """Hand a dead-lettered QUEUED turn back to the sweeper (see domain.dead_letter_outcome);
+    the first dead letter's time (`status.deadLetteredAt`) bounds the whole wait."""
+    ref = db.document(turn.path)
+
+    @firestore.transactional
+    def defer(transaction: firestore.Transaction) -> DeadLetterOutcome:
+        status = ((ref.get(transaction=transaction).to_dict() or {}).get("status")) or {}
+        first = status.get("deadLetteredAt")
+        outcome = domain.dead_letter_outcome(
+            state=domain.known_state(status.get("state")),
+            attempt=status.get("attempt"),
+            message_attempt=attempt,
+            first_dead_letter=first,
+            now=now,
+            give_up_after=give_up_after,
+        )
+        if outcome is DeadLetterOutcome.DEFERRED:
+            # Queued "long enough ago" that the next sweep re-publishes it, once a minute while
+            # the service is down.
+            transaction.update(
+                ref,
+                {
+                    "status.deadLetteredAt": first or now,
+                    "status.queuedAt": domain.due_for_sweep(now=now, stale_after=stale_after),
+                },
+            )
+        return outcome
+
+    result: DeadLetterOutcome = defer(db.transaction())
+    return result
+
+
+def create_turn(
+    *, db: firestore.Client, turn: TurnRef, prompt: str, new_conversation: bool
+) -> None:
+    """Write a turn as a client would (the trigger queues it), with its conversation when it is
+    new, in one batch; creating the same turn with the same prompt again is no error.
+
+    Conflict when the turn exists with a different prompt.
+    """
+    ref = db.document(turn.path)
+    batch = db.batch()
+    if new_conversation:
+        conversation = db.document(turn.conversation_path)
+        batch.set(conversation, {"createdAt": firestore.SERVER_TIMESTAMP}, merge=True)
+    batch.create(ref, {"prompt": prompt, "createTime": firestore.SERVER_TIMESTAMP})
+    try:
+        batch.commit()
+    except gexc.AlreadyExists:
+        existing = ref.get().to_dict() or {}
+        if existing.get("prompt") != prompt:
+            raise Conflict("That turnId is already used by a different message.") from None
+
+
+def turn_state(snapshot: DocumentSnapshot[DocumentReference] | None) -> TurnState | None:
+    """The state in a trigger's snapshot of a turn; None when it has none (or none we know)."""
+    data = (snapshot.to_dict() if snapshot is not None else None) or {}
+    return domain.known_state((data.get("status") or {}).get("state"))
