@@ -1,4 +1,5 @@
-"""Where one user's data lives, in one list that export and deletion both walk.
+"""Where one user's data lives, in one list that export (`export.py`) and deletion both walk,
+and the deletion's Firestore steps.
 
 Adding a collection that holds a uid means adding it here; `tests/integration/functions/
 test_privacy.py` seeds every place and fails when one is missed.
@@ -6,15 +7,16 @@ test_privacy.py` seeds every place and fails when one is missed.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from google.cloud import firestore
 from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot
 
 from shared import paths
+
+from ..domain import pseudonym
+from . import rate_limits
 
 PAGE_SIZE = 200
 
@@ -43,11 +45,6 @@ UID_QUERIES = (
 AUDIT_FIELDS = ("actorUid", "targetUid")
 
 
-def pseudonym(uid: str) -> str:
-    """What audit entries say instead of a deleted user's uid."""
-    return "deleted:" + hashlib.sha256(uid.encode()).hexdigest()[:16]
-
-
 def documents_where(
     *, db: firestore.Client, collection: str, field: str, value: str
 ) -> Iterator[DocumentSnapshot[DocumentReference]]:
@@ -67,10 +64,30 @@ def documents_where(
         last = page[-1]
 
 
-def subtree(*, ref: DocumentReference) -> dict[str, Any]:
-    """A document and all its subcollections as nested JSON-ready dicts."""
-    snapshot = ref.get()
-    node: dict[str, Any] = {"id": ref.id, **(snapshot.to_dict() or {})}
-    for collection in ref.collections():
-        node[collection.id] = [subtree(ref=doc.reference) for doc in collection.stream()]
-    return node
+def delete_uid_documents(*, db: firestore.Client, uid: str) -> None:
+    """Delete the top-level documents that name the user in a field (UID_QUERIES)."""
+    for query in UID_QUERIES:
+        for doc in documents_where(
+            db=db, collection=query.collection, field=query.field, value=uid
+        ):
+            doc.reference.delete()
+
+
+def delete_keyed_documents(*, db: firestore.Client, uid: str) -> None:
+    """Delete the documents keyed by the uid (KEYED_BY_UID) and the user's rate-limit buckets."""
+    for collection in KEYED_BY_UID:
+        db.document(f"{collection}/{uid}").delete()
+    rate_limits.delete_buckets(db=db, uid=uid)
+
+
+def pseudonymise_audit(*, db: firestore.Client, uid: str) -> None:
+    """Audit entries stay (security history) but name the user by `domain.pseudonym` only."""
+    alias = pseudonym(uid)
+    for field in AUDIT_FIELDS:
+        for doc in documents_where(db=db, collection=paths.AUDIT_LOGS, field=field, value=uid):
+            doc.reference.update({field: alias})
+
+
+def delete_user_tree(*, db: firestore.Client, uid: str) -> None:
+    """Delete `users/{uid}` and everything under it."""
+    db.recursive_delete(db.document(paths.user(uid)))

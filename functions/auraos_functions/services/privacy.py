@@ -3,156 +3,80 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any
+from datetime import datetime
 
 import firebase_admin
 from firebase_admin import auth
 from google.cloud import firestore
-from google.cloud.firestore_v1.vector import Vector
 
-from shared import paths
 from shared.events import Envelope, Topic, UserDeletionRequested
+from shared.models.export import DataExport
+from shared.models.records import DeletionStep
 from shared.models.security import AuditAction
 from shared.models.users import DeletionState
 
+from ..domain import STALE_DELETION, pseudonym
 from ..publisher import publish
-from ..repositories import audit, user_data
+from ..repositories import audit, deletion_jobs, export, user_data
 
 log = logging.getLogger(__name__)
-# A deletion that has not progressed for this long is presumed crashed and is resumed.
-STALE_DELETION = timedelta(minutes=5)
+__all__ = [
+    "STALE_DELETION",
+    "DeletionStep",
+    "delete_user_data",
+    "export_user_data",
+    "mark_for_deletion",
+    "request_account_deletion",
+    "resume_stale_deletions",
+]
 
 
-class DeletionStep(StrEnum):
-    """The steps of a deletion, in order; each is idempotent, so a resumed run repeats safely."""
-
-    LOCK_ACCOUNT = "lock_account"
-    UID_DOCUMENTS = "uid_documents"
-    KEYED_DOCUMENTS = "keyed_documents"
-    AUDIT_PSEUDONYMS = "audit_pseudonyms"
-    USER_TREE = "user_tree"
-    AUTH_USER = "auth_user"
+def export_user_data(*, db: firestore.Client, uid: str, now: datetime) -> DataExport:
+    """Every document that holds the user's uid (repositories/export.py)."""
+    return export.export_user_data(db=db, uid=uid, now=now)
 
 
-def _json_ready(value: Any) -> Any:
-    """Firestore values as JSON: timestamps as ISO strings, references as paths, vectors as
-    lists of numbers."""
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    return _scalar_ready(value)
+def _publish_deletion(*, uid: str, requested_by: str) -> None:
+    publish(
+        topic=Topic.USER_DELETION_REQUESTED,
+        envelope=Envelope(
+            idempotency_key=f"delete:{deletion_jobs.job_id(uid)}",
+            data=UserDeletionRequested(uid=uid, requested_by=requested_by),
+        ),
+    )
 
 
-def _scalar_ready(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, firestore.DocumentReference):
-        return value.path
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, Vector):  # a memory's embedding: its numbers
-        return list(value)
-    return value
-
-
-def export_user_data(*, db: firestore.Client, uid: str, now: datetime) -> dict[str, Any]:
-    """Every document that holds the user's uid, as JSON: the account's whole tree (with each
-    of paths.ASSISTANT_COLLECTIONS as a list, possibly empty), then what lies outside it."""
-    account = user_data.subtree(ref=db.document(paths.user(uid)))
-    for collection in paths.ASSISTANT_COLLECTIONS:  # always there, empty or not
-        account.setdefault(collection, [])
-    export: dict[str, Any] = {"uid": uid, "exportedAt": now, "account": account}
-    for collection in user_data.KEYED_BY_UID:
-        snapshot = db.document(f"{collection}/{uid}").get()
-        export[collection] = snapshot.to_dict()
-    for query in user_data.UID_QUERIES:
-        export[query.export_as] = [
-            {"id": doc.id, **(doc.to_dict() or {})}
-            for doc in user_data.documents_where(
-                db=db, collection=query.collection, field=query.field, value=uid
-            )
-        ]
-    export["auditLog"] = [
-        {"id": doc.id, **(doc.to_dict() or {})}
-        for field in user_data.AUDIT_FIELDS
-        for doc in user_data.documents_where(
-            db=db, collection=paths.AUDIT_LOGS, field=field, value=uid
-        )
-    ]
-    result: dict[str, Any] = _json_ready(export)
-    return result
-
-
-def _job_ref(db: firestore.Client, uid: str) -> firestore.DocumentReference:
-    # Keyed by a hash, so the job itself does not hold the uid once the deletion is done.
-    return db.document(f"{paths.DELETION_JOBS}/{hashlib.sha256(uid.encode()).hexdigest()[:32]}")
-
-
-def mark_for_deletion(*, db: firestore.Client, uid: str, now: datetime) -> tuple[str, bool]:
-    """Record the request once: (job state, whether the work must be (re)published).
+def mark_for_deletion(*, db: firestore.Client, uid: str, now: datetime) -> deletion_jobs.Marked:
+    """Record the request once (the job's state, whether the work must be (re)published).
 
     Asking again while a deletion runs changes nothing; asking again after it stalled resumes it.
     """
-    job_ref = _job_ref(db, uid)
-
-    @firestore.transactional
-    def mark(transaction: firestore.Transaction) -> tuple[str, bool]:
-        job = job_ref.get(transaction=transaction).to_dict()
-        if job is not None:
-            stale = job["state"] != DeletionState.DONE and job["updatedAt"] < now - STALE_DELETION
-            return str(job["state"]), stale
-        transaction.set(
-            job_ref,
-            {
-                "uid": uid,
-                "state": DeletionState.PENDING.value,
-                "requestedAt": now,
-                "updatedAt": now,
-                "done": [],
-            },
-        )
-        transaction.set(
-            db.document(paths.user(uid)),
-            {"deletion": DeletionState.PENDING.value, "updatedAt": now},
-            merge=True,
-        )
-        return DeletionState.PENDING.value, True
-
-    result: tuple[str, bool] = mark(db.transaction())
-    if result == (DeletionState.PENDING.value, True):
+    marked = deletion_jobs.mark(db=db, uid=uid, now=now, stale_after=STALE_DELETION)
+    if marked.created:
         audit.record(
             db=db,
             action=AuditAction.ACCOUNT_DELETION_REQUESTED,
             now=now,
-            key=job_ref.id,
+            key=deletion_jobs.job_id(uid),
             actor_uid=uid,
             target_uid=uid,
         )
-    return result
+    return marked
 
 
 def request_account_deletion(
     *, db: firestore.Client, app: firebase_admin.App, uid: str, now: datetime
-) -> dict[str, str]:
+) -> DeletionState:
     """Mark the account for deletion, lock it at once (disabled, refresh tokens revoked: the
-    caller's token opens nothing from here on), and hand the work to the deletion worker."""
-    state, publish_now = mark_for_deletion(db=db, uid=uid, now=now)
+    caller's token opens nothing from here on), and hand the work to the deletion worker.
+    The job's state afterwards."""
+    marked = mark_for_deletion(db=db, uid=uid, now=now)
     _lock_account(db, app, uid)
-    if publish_now:
-        publish(
-            topic=Topic.USER_DELETION_REQUESTED,
-            envelope=Envelope(
-                idempotency_key=f"delete:{_job_ref(db, uid).id}",
-                data=UserDeletionRequested(uid=uid, requested_by=uid),
-            ),
-        )
-    return {"status": "deleted" if state == DeletionState.DONE.value else "pending"}
+    if marked.publish:
+        _publish_deletion(uid=uid, requested_by=uid)
+    return marked.state
 
 
 def delete_user_data(
@@ -167,19 +91,18 @@ def delete_user_data(
 
     `after_step` observes progress (logging, tests that simulate a crash between steps).
     """
-    job_ref = _job_ref(db, uid)
-    job = job_ref.get().to_dict()
-    if job is None or job["state"] == DeletionState.DONE.value:
+    job = deletion_jobs.get(db=db, uid=uid)
+    if job is None or job.state is DeletionState.DONE:
         return False
-    job_ref.update({"state": DeletionState.DELETING.value, "updatedAt": now()})
-    done = set(job.get("done", []))
+    deletion_jobs.start(db=db, uid=uid, now=now())
+    done = set(job.done)
     for step in DeletionStep:
         # The user tree is always swept again: a sign-in racing the lock may have written to it.
-        if step.value in done and step is not DeletionStep.USER_TREE:
+        if step in done and step is not DeletionStep.USER_TREE:
             continue
         _STEPS[step](db, app, uid)
-        job_ref.update({"done": firestore.ArrayUnion([step.value]), "updatedAt": now()})
-        log.info("deletion step done", extra={"step": step.value, "job": job_ref.id})
+        deletion_jobs.record_step(db=db, uid=uid, step=step, now=now())
+        log.info("deletion step done", extra={"step": step.value, "job": deletion_jobs.job_id(uid)})
         if after_step is not None:
             after_step(step)
     finished = now()
@@ -187,19 +110,11 @@ def delete_user_data(
         db=db,
         action=AuditAction.ACCOUNT_DELETED,
         now=finished,
-        key=job_ref.id,
-        target_uid=user_data.pseudonym(uid),
-        details={"requestedAt": job["requestedAt"]},
+        key=deletion_jobs.job_id(uid),
+        target_uid=pseudonym(uid),
+        details={"requestedAt": job.requested_at},
     )
-    # The finished job keeps no uid: only its hash id, state and times remain.
-    job_ref.set(
-        {
-            "state": DeletionState.DONE.value,
-            "requestedAt": job["requestedAt"],
-            "updatedAt": finished,
-            "completedAt": finished,
-        }
-    )
+    deletion_jobs.finish(db=db, uid=uid, requested_at=job.requested_at, now=finished)
     return True
 
 
@@ -210,30 +125,19 @@ def _lock_account(db: firestore.Client, app: firebase_admin.App, uid: str) -> No
 
 
 def _delete_uid_documents(db: firestore.Client, app: firebase_admin.App, uid: str) -> None:
-    for query in user_data.UID_QUERIES:
-        for doc in user_data.documents_where(
-            db=db, collection=query.collection, field=query.field, value=uid
-        ):
-            doc.reference.delete()
+    user_data.delete_uid_documents(db=db, uid=uid)
 
 
 def _delete_keyed_documents(db: firestore.Client, app: firebase_admin.App, uid: str) -> None:
-    for collection in user_data.KEYED_BY_UID:
-        db.document(f"{collection}/{uid}").delete()
-    db.document(paths.rate_limit(uid)).delete()
+    user_data.delete_keyed_documents(db=db, uid=uid)
 
 
 def _pseudonymise_audit(db: firestore.Client, app: firebase_admin.App, uid: str) -> None:
-    alias = user_data.pseudonym(uid)
-    for field in user_data.AUDIT_FIELDS:
-        for doc in user_data.documents_where(
-            db=db, collection=paths.AUDIT_LOGS, field=field, value=uid
-        ):
-            doc.reference.update({field: alias})
+    user_data.pseudonymise_audit(db=db, uid=uid)
 
 
 def _delete_user_tree(db: firestore.Client, app: firebase_admin.App, uid: str) -> None:
-    db.recursive_delete(db.document(paths.user(uid)))
+    user_data.delete_user_tree(db=db, uid=uid)
 
 
 def _delete_auth_user(db: firestore.Client, app: firebase_admin.App, uid: str) -> None:
@@ -253,27 +157,9 @@ _STEPS: dict[DeletionStep, Callable[[firestore.Client, firebase_admin.App, str],
 
 def resume_stale_deletions(*, db: firestore.Client, now: datetime) -> int:
     """Re-publish deletions that stopped progressing (a crashed worker); returns how many."""
-    stale = (
-        db.collection(paths.DELETION_JOBS)
-        .where(
-            filter=firestore.FieldFilter(
-                "state", "in", [DeletionState.PENDING.value, DeletionState.DELETING.value]
-            )
-        )
-        .where(filter=firestore.FieldFilter("updatedAt", "<", now - STALE_DELETION))
-        .limit(50)
-        .stream()
-    )
     count = 0
-    for doc in stale:
-        uid = (doc.to_dict() or {}).get("uid")
-        if uid:
-            publish(
-                topic=Topic.USER_DELETION_REQUESTED,
-                envelope=Envelope(
-                    idempotency_key=f"delete:{doc.id}",
-                    data=UserDeletionRequested(uid=uid, requested_by="sweeper"),
-                ),
-            )
+    for job in deletion_jobs.stale(db=db, updated_before=now - STALE_DELETION, limit=50):
+        if job.uid:
+            _publish_deletion(uid=job.uid, requested_by="sweeper")
             count += 1
     return count
