@@ -11,7 +11,15 @@ from pydantic import TypeAdapter, ValidationError
 
 from shared import paths
 from shared.models.assistant import DEFAULT_TIME_ZONE, TimeZoneName
-from shared.models.users import Role, UserProfile, UserSession
+from shared.models.users import (
+    AccountState,
+    Consent,
+    ProfileUpdate,
+    Role,
+    UserProfile,
+    UserSession,
+    account_state,
+)
 
 _TIME_ZONE: TypeAdapter[str] = TypeAdapter(TimeZoneName)
 TIME_ZONE_FIELD = UserProfile.model_fields["time_zone"].alias or "timeZone"
@@ -34,6 +42,55 @@ def get_profile(*, db: firestore.Client, uid: str) -> UserProfile | None:
     snapshot = db.document(paths.user(uid)).get()
     data = snapshot.to_dict()
     return UserProfile.from_document(readable_profile(data)) if data is not None else None
+
+
+def account_state_of(*, db: firestore.Client, uid: str) -> AccountState:
+    """Whether the account may act, read from `users/{uid}` exactly as the rules read it."""
+    return account_state(db.document(paths.user(uid)).get().to_dict())
+
+
+def consent_of(*, db: firestore.Client, uid: str) -> Consent:
+    """What the user agreed to; nothing (all off) without a profile or a consent."""
+    stored = (db.document(paths.user(uid)).get().to_dict() or {}).get("consent") or {}
+    return Consent(
+        analytics=bool(stored.get("analytics")),
+        personalization=bool(stored.get("personalization")),
+    )
+
+
+def update_profile(*, db: firestore.Client, uid: str, update: ProfileUpdate, now: datetime) -> None:
+    """Write the fields `update` sets (a None clears one); the profile must exist."""
+    fields = update.model_dump(by_alias=True, exclude_unset=True)
+    db.document(paths.user(uid)).update({**fields, "updatedAt": now})
+
+
+def set_consent(
+    *,
+    db: firestore.Client,
+    uid: str,
+    analytics: bool | None,
+    personalization: bool | None,
+    now: datetime,
+) -> None:
+    """Record the choices given (None: unchanged); the profile must exist."""
+    choices = {"analytics": analytics, "personalization": personalization}
+    db.document(paths.user(uid)).update(
+        {
+            **{f"consent.{k}": v for k, v in choices.items() if v is not None},
+            "consent.updatedAt": now,
+            "updatedAt": now,
+        }
+    )
+
+
+def set_role(*, db: firestore.Client, uid: str, role: Role, now: datetime) -> None:
+    """Mirror the role claim on the profile (created partial if there is none)."""
+    db.document(paths.user(uid)).set({"role": role.value, "updatedAt": now}, merge=True)
+
+
+def set_active(*, db: firestore.Client, uid: str, active: bool, now: datetime) -> None:
+    """Activate or deactivate the account on its profile (the rules read `isActive`)."""
+    db.document(paths.user(uid)).set({"isActive": active, "updatedAt": now}, merge=True)
 
 
 def upsert_profile_on_sign_in(

@@ -9,10 +9,9 @@ import firebase_admin
 from firebase_admin import auth
 from google.cloud import firestore
 
-from shared import paths
 from shared.errors import InvalidInput, PermissionDenied, Unauthenticated
 from shared.models.flags import FeatureFlags
-from shared.models.users import EMAIL_PATTERN, AccountState, Role, UserProfile, account_state
+from shared.models.users import EMAIL_PATTERN, AccountState, Role, UserProfile
 
 from ..repositories import users
 
@@ -84,7 +83,7 @@ def require_usable_account(
     try:
         auth.verify_id_token(id_token, app=app, check_revoked=True)
     except auth.UserDisabledError:
-        state = account_state(db.document(paths.user(uid)).get().to_dict())
+        state = users.account_state_of(db=db, uid=uid)
         if state in (AccountState.DELETING, AccountState.GONE):
             raise Unauthenticated(DELETED_MESSAGE) from None
         raise PermissionDenied(DEACTIVATED_MESSAGE) from None
@@ -92,7 +91,7 @@ def require_usable_account(
         raise Unauthenticated(DELETED_MESSAGE) from None
     except (auth.RevokedIdTokenError, auth.InvalidIdTokenError):
         raise Unauthenticated(REVOKED_MESSAGE) from None
-    state = account_state(db.document(paths.user(uid)).get().to_dict())
+    state = users.account_state_of(db=db, uid=uid)
     if state in (AccountState.DELETING, AccountState.GONE):
         raise Unauthenticated(DELETED_MESSAGE)
     if state is AccountState.DEACTIVATED:

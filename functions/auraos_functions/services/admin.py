@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import firebase_admin
 from firebase_admin import auth
 from google.cloud import firestore
 
-from shared import paths
 from shared.errors import InvalidInput, NotFound
-from shared.models.base import Frozen
-from shared.models.ids import Uid
+from shared.models.callable_requests import SetActiveRequest, SetRoleRequest
 from shared.models.security import AuditAction
 from shared.models.users import Role
 
-from ..repositories import audit
-from .requests import parse_request
+from ..repositories import audit, users
 
 
-class SetRoleRequest(Frozen):
-    uid: Uid
+@dataclass(frozen=True, slots=True)
+class RoleChanged:
+    uid: str
+    """Whose role changed."""
     role: Role
+    """The role they hold now."""
 
 
-class SetActiveRequest(Frozen):
-    uid: Uid
+@dataclass(frozen=True, slots=True)
+class ActivationChanged:
+    uid: str
+    """Whose account changed."""
     active: bool
+    """Whether it may sign in and act now."""
 
 
 def _existing_user(app: firebase_admin.App, uid: str) -> auth.UserRecord:
@@ -38,10 +41,14 @@ def _existing_user(app: firebase_admin.App, uid: str) -> auth.UserRecord:
 
 
 def set_user_role(
-    *, db: firestore.Client, app: firebase_admin.App, admin_uid: str, data: Any, now: datetime
-) -> dict[str, Any]:
+    *,
+    db: firestore.Client,
+    app: firebase_admin.App,
+    admin_uid: str,
+    request: SetRoleRequest,
+    now: datetime,
+) -> RoleChanged:
     """Set the role claim; the user's refresh tokens are revoked so the next token carries it."""
-    request = parse_request(SetRoleRequest, data)
     if request.uid == admin_uid and request.role is not Role.ADMIN:
         raise InvalidInput("Administrators cannot remove their own admin role.")
     user = _existing_user(app, request.uid)
@@ -50,9 +57,7 @@ def set_user_role(
         request.uid, {**(user.custom_claims or {}), "role": request.role.value}, app=app
     )
     auth.revoke_refresh_tokens(request.uid, app=app)
-    db.document(paths.user(request.uid)).set(
-        {"role": request.role.value, "updatedAt": now}, merge=True
-    )
+    users.set_role(db=db, uid=request.uid, role=request.role, now=now)
     audit.record(
         db=db,
         action=AuditAction.ROLE_CHANGED,
@@ -62,23 +67,25 @@ def set_user_role(
         key=f"{request.uid}:{now.isoformat()}",
         details={"from": previous, "to": request.role.value},
     )
-    return {"uid": request.uid, "role": request.role.value}
+    return RoleChanged(uid=request.uid, role=request.role)
 
 
 def set_user_active(
-    *, db: firestore.Client, app: firebase_admin.App, admin_uid: str, data: Any, now: datetime
-) -> dict[str, Any]:
+    *,
+    db: firestore.Client,
+    app: firebase_admin.App,
+    admin_uid: str,
+    request: SetActiveRequest,
+    now: datetime,
+) -> ActivationChanged:
     """Deactivate (sign-in refused, sessions revoked) or reactivate an account."""
-    request = parse_request(SetActiveRequest, data)
     if request.uid == admin_uid and not request.active:
         raise InvalidInput("Administrators cannot deactivate themselves.")
     _existing_user(app, request.uid)
     auth.update_user(request.uid, disabled=not request.active, app=app)
     if not request.active:
         auth.revoke_refresh_tokens(request.uid, app=app)
-    db.document(paths.user(request.uid)).set(
-        {"isActive": request.active, "updatedAt": now}, merge=True
-    )
+    users.set_active(db=db, uid=request.uid, active=request.active, now=now)
     action = AuditAction.USER_REACTIVATED if request.active else AuditAction.USER_DEACTIVATED
     audit.record(
         db=db,
@@ -88,4 +95,4 @@ def set_user_active(
         target_uid=request.uid,
         key=f"{request.uid}:{now.isoformat()}",
     )
-    return {"uid": request.uid, "active": request.active}
+    return ActivationChanged(uid=request.uid, active=request.active)

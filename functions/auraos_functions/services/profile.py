@@ -3,37 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from google.cloud import firestore
 
-from shared import paths
 from shared.errors import InvalidInput, NotFound
-from shared.models.base import Frozen
-from shared.models.users import ProfileUpdate
+from shared.models.callable_requests import ConsentUpdate
+from shared.models.users import Consent, ProfileUpdate, UserProfile
 
 from ..repositories import users
-from .requests import parse_request
+
+NO_PROFILE = "No profile yet: sign in once to create it."
 
 
-class ConsentUpdate(Frozen):
-    """Either flag may be given; at least one must be."""
-
-    analytics: bool | None = None
-    personalization: bool | None = None
-
-
-def get_profile(*, db: firestore.Client, uid: str) -> dict[str, Any]:
-    """The caller's profile as JSON; NotFound before the first sign-in has created it."""
+def get_profile(*, db: firestore.Client, uid: str) -> UserProfile:
+    """The caller's profile; NotFound before the first sign-in has created it."""
     profile = users.get_profile(db=db, uid=uid)
     if profile is None:
-        raise NotFound("No profile yet: sign in once to create it.")
-    return {"uid": uid, **profile.to_json_dict()}
+        raise NotFound(NO_PROFILE)
+    return profile
 
 
-def update_profile(*, db: firestore.Client, uid: str, data: Any, now: datetime) -> dict[str, Any]:
+def update_profile(
+    *, db: firestore.Client, uid: str, update: ProfileUpdate, now: datetime
+) -> UserProfile:
     """Change displayName, avatarUrl (null clears the avatar) and/or timeZone; nothing else."""
-    update = parse_request(ProfileUpdate, data)
     fields = update.model_dump(by_alias=True, exclude_unset=True)
     if not fields:
         raise InvalidInput("Nothing to update: give displayName, avatarUrl and/or timeZone.")
@@ -41,26 +34,24 @@ def update_profile(*, db: firestore.Client, uid: str, data: Any, now: datetime) 
         if required in fields and fields[required] is None:
             raise InvalidInput(f"{required} cannot be empty.")
     if users.get_profile(db=db, uid=uid) is None:
-        raise NotFound("No profile yet: sign in once to create it.")
-    db.document(paths.user(uid)).update({**fields, "updatedAt": now})
+        raise NotFound(NO_PROFILE)
+    users.update_profile(db=db, uid=uid, update=update, now=now)
     return get_profile(db=db, uid=uid)
 
 
-def set_consent(*, db: firestore.Client, uid: str, data: Any, now: datetime) -> dict[str, Any]:
+def set_consent(*, db: firestore.Client, uid: str, update: ConsentUpdate, now: datetime) -> Consent:
     """Record the user's choices; analytics ingestion and recommendations read them."""
-    update = parse_request(ConsentUpdate, data)
-    choices: dict[str, bool] = update.model_dump(exclude_none=True)
-    if not choices:
+    if update.analytics is None and update.personalization is None:
         raise InvalidInput("Give analytics and/or personalization as true or false.")
     profile = users.get_profile(db=db, uid=uid)
     if profile is None:
-        raise NotFound("No profile yet: sign in once to create it.")
-    db.document(paths.user(uid)).update(
-        {
-            **{f"consent.{k}": v for k, v in choices.items()},
-            "consent.updatedAt": now,
-            "updatedAt": now,
-        }
+        raise NotFound(NO_PROFILE)
+    users.set_consent(
+        db=db,
+        uid=uid,
+        analytics=update.analytics,
+        personalization=update.personalization,
+        now=now,
     )
-    consent = {**profile.consent.model_dump(include={"analytics", "personalization"}), **choices}
-    return {"consent": consent}
+    given = update.model_dump(exclude_none=True)
+    return profile.consent.model_copy(update={**given, "updated_at": now})
