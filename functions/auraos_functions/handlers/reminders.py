@@ -10,10 +10,11 @@ from shared.models.base import utc_now
 
 from ..clients import firestore_client, messaging_app
 from ..services import panels, reminders
-from .boundary import callable_function, caller_uid
+from .boundary import background_trigger, callable_function, caller_uid
 
 
 @scheduler_fn.on_schedule(schedule="every 1 minutes")
+@background_trigger
 def fire_reminders(_event: scheduler_fn.ScheduledEvent) -> None:
     reminders.fire_due_reminders(
         db=firestore_client(), now=utc_now(), messaging_app=messaging_app()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from pydantic import ValidationError
 
@@ -183,6 +184,21 @@ def record_event(
 
     result: RecordOutcome = record(db.transaction(max_attempts=20))
     return result
+
+
+def store_event(*, db: firestore.Client, event_id: str, event: AnalyticsEvent) -> bool:
+    """Store an event trackEvents validated and spent the quota of (`quotaCharged`); False
+    when one is stored under that id already (a client's retry), which is left as it is."""
+    document = {
+        **event.to_document(),
+        "createTime": firestore.SERVER_TIMESTAMP,
+        QUOTA_CHARGED: True,
+    }
+    try:
+        db.document(paths.analytics_event(event_id)).create(document)
+    except gexc.AlreadyExists:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

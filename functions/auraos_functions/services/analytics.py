@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from pydantic import AfterValidator, Field, StringConstraints, ValidationError, model_validator
 
-from shared import paths
 from shared.errors import Conflict, InvalidInput, NotFound, RateLimited
 from shared.events import AnalyticsRecorded, Envelope, Topic
-from shared.models.analytics import EventType, validate_event_data
+from shared.models.analytics import AnalyticsEvent, EventType, validate_event_data
 from shared.models.base import Frozen, utc_now
-from shared.models.ids import DocumentName, EventId
+from shared.models.callable_requests import AcknowledgeRequest, AlertListRequest, SummaryRequest
+from shared.models.ids import EventId
+from shared.models.recommendations import Recommendations
 from shared.models.security import AuditAction
 
 from ..config import settings
 from ..publisher import publish
+from ..repositories import alerts, audit, rate_limits, recommendations, users
 from ..repositories import analytics as repository
-from ..repositories import audit, rate_limits
-from .requests import parse_request
+from ..repositories.analytics import DaySummary
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 100
-MAX_SUMMARY_DAYS = 92
 
 
 # What Firestore can store (0001-01-01..9999-12-31 UTC), less a day each side for any offset.
@@ -110,13 +109,6 @@ def _record_quota_trip(
     )
 
 
-def _has_consent(
-    db: firestore.Client, uid: str, kind: Literal["analytics", "personalization"]
-) -> bool:
-    profile = db.document(paths.user(uid)).get().to_dict() or {}
-    return bool((profile.get("consent") or {}).get(kind))
-
-
 def _parse_event(raw: Any) -> IncomingEvent | str:
     """The event, or why it is rejected."""
     try:
@@ -148,7 +140,7 @@ def track_events(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]
         raise InvalidInput("Send {events: [...]} with 1 to 100 events.")
     if len(events) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} events per call; got {len(events)}.")
-    if not _has_consent(db, uid, "analytics"):
+    if not users.consent_of(db=db, uid=uid).analytics:
         raise Conflict("Analytics consent is off: no events are recorded.")
     parsed = [_parse_event(raw) for raw in events]
     valid = sum(not isinstance(event, str) for event in parsed)
@@ -172,100 +164,41 @@ def track_events(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]
             results.append({"index": index, "status": "rejected", "error": event})
             continue
         event_id = event.event_id or secrets.token_hex(12)
-        document = {
-            "uid": uid,
-            "type": event.type.value,
-            "data": event.data,
-            "sessionId": event.session_id,
-            "clientTime": event.client_time,
-            "createTime": firestore.SERVER_TIMESTAMP,
-            repository.QUOTA_CHARGED: True,
-        }
-        try:
-            db.document(paths.analytics_event(event_id)).create(document)
-            status = "accepted"
-        except gexc.AlreadyExists:
-            status = "duplicate"
+        stored = AnalyticsEvent(
+            uid=uid,
+            type=event.type,
+            data=event.data,
+            session_id=event.session_id,
+            client_time=event.client_time,
+        )
+        created = repository.store_event(db=db, event_id=event_id, event=stored)
+        status = "accepted" if created else "duplicate"
         results.append({"index": index, "eventId": event_id, "status": status})
     accepted = sum(r["status"] == "accepted" for r in results)
     return {"accepted": accepted, "results": results}
 
 
-class SummaryRequest(Frozen):
-    from_day: date = Field(alias="from")
-    to_day: date = Field(alias="to")
-
-    @model_validator(mode="after")
-    def _range(self) -> SummaryRequest:
-        if self.to_day < self.from_day:
-            raise ValueError("'to' is before 'from'")
-        if (self.to_day - self.from_day).days >= MAX_SUMMARY_DAYS:
-            raise ValueError(f"at most {MAX_SUMMARY_DAYS} days per summary")
-        # No day after tomorrow (UTC, anywhere on Earth) has data; 9999-12-31 has no next day.
-        if self.to_day > utc_now().date() + timedelta(days=1):
-            raise ValueError("'to' is in the future: days after tomorrow have no data")
-        return self
-
-
-def analytics_summary(*, db: firestore.Client, data: Any) -> dict[str, Any]:
+def analytics_summary(*, db: firestore.Client, request: SummaryRequest) -> list[DaySummary]:
     """Daily active users and events by type per day over a date range (admins)."""
-    request = parse_request(SummaryRequest, data)
-    days = repository.summarise_days(db=db, first=request.from_day, last=request.to_day)
-    return {
-        "days": [
-            {"day": d.day, "activeUsers": d.active_users, "events": d.events, "byType": d.by_type}
-            for d in days
-        ]
-    }
+    return repository.summarise_days(db=db, first=request.from_day, last=request.to_day)
 
 
-class AlertListRequest(Frozen):
-    acknowledged: bool | None = None
-    limit: int = Field(default=50, ge=1, le=200)
-
-
-def list_alerts(*, db: firestore.Client, data: Any) -> dict[str, Any]:
-    request = parse_request(AlertListRequest, data)
-    query: Any = db.collection(paths.SECURITY_ALERTS)
-    if request.acknowledged is not None:
-        query = query.where(
-            filter=firestore.FieldFilter("acknowledged", "==", request.acknowledged)
-        )
-    query = query.order_by("createTime", direction=firestore.Query.DESCENDING).limit(request.limit)
-    alerts = []
-    for doc in query.stream():
-        alert = {"id": doc.id, **(doc.to_dict() or {})}
-        alerts.append(
-            {k: v.isoformat() if isinstance(v, datetime) else v for k, v in alert.items()}
-        )
-    return {"alerts": alerts}
-
-
-class AcknowledgeRequest(Frozen):
-    alert_id: DocumentName
+def list_alerts(*, db: firestore.Client, request: AlertListRequest) -> list[alerts.StoredAlert]:
+    """The newest security alerts (admins)."""
+    return alerts.list_alerts(db=db, acknowledged=request.acknowledged, limit=request.limit)
 
 
 def acknowledge_alert(
-    *, db: firestore.Client, admin_uid: str, data: Any, now: datetime
-) -> dict[str, Any]:
-    request = parse_request(AcknowledgeRequest, data)
-    ref = db.document(f"{paths.SECURITY_ALERTS}/{request.alert_id}")
-    try:
-        ref.update({"acknowledged": True, "acknowledgedBy": admin_uid, "acknowledgedAt": now})
-    except gexc.NotFound:
-        raise NotFound(f"No alert {request.alert_id}.") from None
-    return {"alertId": request.alert_id, "acknowledged": True}
+    *, db: firestore.Client, admin_uid: str, request: AcknowledgeRequest, now: datetime
+) -> str:
+    """Mark an alert seen by `admin_uid`; its id. NotFound when there is no such alert."""
+    if not alerts.acknowledge(db=db, alert_id=request.alert_id, admin_uid=admin_uid, now=now):
+        raise NotFound(f"No alert {request.alert_id}.")
+    return request.alert_id
 
 
-def get_recommendations(*, db: firestore.Client, uid: str) -> dict[str, Any]:
-    """The caller's recommendations, when they allowed personalisation."""
-    if not _has_consent(db, uid, "personalization"):
+def get_recommendations(*, db: firestore.Client, uid: str) -> Recommendations | None:
+    """The caller's recommendations (None: none yet), when they allowed personalisation."""
+    if not users.consent_of(db=db, uid=uid).personalization:
         raise Conflict("Personalisation is off: turn it on to get recommendations.")
-    stored = db.document(paths.recommendations(uid)).get().to_dict()
-    if stored is None:
-        return {"items": [], "updatedAt": None}
-    return {
-        "items": stored.get("items", []),
-        "modelVersion": stored.get("modelVersion"),
-        "updatedAt": stored["updatedAt"].isoformat() if stored.get("updatedAt") else None,
-    }
+    return recommendations.get(db=db, uid=uid)
