@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 from google.cloud import firestore
 
-from shared import paths
 from shared.models.flags import FeatureFlags
 from shared.ttl_cache import TTLCache
+
+from .stores.flags import FlagsStore
 
 DEFAULT_MAX_AGE_S = 30.0
 
@@ -30,19 +31,15 @@ class FlagsReader:
     ) -> None:
         if max_age_s < 0:
             raise ValueError("max_age_s must be >= 0")
-        self._db = db
+        self._store = FlagsStore(db)
         self._max_age_s = max_age_s
         self._cache: TTLCache[FeatureFlags] = TTLCache(clock=clock)
 
     def get(self, *, max_age_s: float | None = None) -> FeatureFlags:
         """The flags, at most `max_age_s` (default: the reader's) seconds old; 0 reads now."""
         age = self._max_age_s if max_age_s is None else max_age_s
-        return self._cache.get(load=self._load, max_age_s=age)
+        return self._cache.get(load=self._store.get, max_age_s=age)
 
     def clear(self) -> None:
         """Forget the cached flags; the next `get` reads Firestore."""
         self._cache.clear()
-
-    def _load(self) -> FeatureFlags:
-        snapshot = self._db.document(paths.FLAGS_DOC).get()
-        return FeatureFlags.model_validate(snapshot.to_dict() or {})
