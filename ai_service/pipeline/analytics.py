@@ -3,22 +3,28 @@ refresh their recommendations. Once per event, whatever Pub/Sub redelivers."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from shared import paths
 from shared.events import AnalyticsRecorded
 from shared.models.analytics import EventType
 from shared.models.flags import FeatureFlags
-from shared.models.recommendations import RecommendationSource
-from shared.models.security import AlertSeverity, AuditAction, AuditLogEntry, SecurityAlert
+from shared.models.recommendations import (
+    Recommendations,
+    RecommendationSignals,
+    RecommendedItem,
+)
+from shared.models.security import AuditAction, AuditLogEntry, SecurityAlert
+
+from .. import domain
+from ..domain import should_score
+from ..stores.analytics import AnalyticsStore, ScoredEvent
+from ..stores.users import UserStore
 
 if TYPE_CHECKING:  # the ML stack loads only where the models are on
     from ..ml.anomaly import AnomalyDetector, AnomalyScore
@@ -26,23 +32,16 @@ if TYPE_CHECKING:  # the ML stack loads only where the models are on
 
 log = logging.getLogger(__name__)
 
-# Score a user's day when it reaches these counts (then every 100): cheap, and early enough to
-# catch a burst while it happens.
-SCORE_AT = frozenset({10, 20, 40, 80})
-SCORE_EVERY = 100
 MAX_EVENTS_SCORED = 1000
 PROFILE_DAYS = 7
-RECENT_INTERESTS = 5
-LIKED_ITEMS_KEPT = 200
+RECOMMENDATIONS_KEPT = 10
+
+__all__ = ["AnalyticsOutcome", "AnalyticsProcessor", "should_score"]
 
 
 class AnalyticsOutcome(StrEnum):
     DONE = "done"
     DUPLICATE = "duplicate"
-
-
-def should_score(day_count: int) -> bool:
-    return day_count in SCORE_AT or (day_count > 0 and day_count % SCORE_EVERY == 0)
 
 
 class AnalyticsProcessor:
@@ -57,18 +56,16 @@ class AnalyticsProcessor:
         clock: Callable[[], datetime],
         flags: Callable[[], FeatureFlags] = FeatureFlags,
     ) -> None:
-        self._db = db
+        self._store = AnalyticsStore(db)
+        self._users = UserStore(db)
         self._flags = flags
         self._detector = detector
         self._recommender = recommender
         self._clock = clock
 
     def run(self, *, message: AnalyticsRecorded) -> AnalyticsOutcome:
-        marker = self._db.document(paths.processed_event(f"ai-analytics-{message.event_id}"))
         now = self._clock()
-        try:
-            marker.create({"createTime": now, "expireAt": now + timedelta(days=7)})
-        except gexc.AlreadyExists:
+        if not self._store.mark_processed(event_id=message.event_id, now=now):
             return AnalyticsOutcome.DUPLICATE
         flags = self._flags()
         try:
@@ -89,7 +86,7 @@ class AnalyticsProcessor:
             ):
                 self._score(message, now)
         except Exception:
-            marker.delete()  # let the redelivery try again
+            self._store.unmark_processed(event_id=message.event_id)  # let the redelivery retry
             raise
         return AnalyticsOutcome.DONE
 
@@ -97,42 +94,39 @@ class AnalyticsProcessor:
 
     def _refresh_recommendations(self, message: AnalyticsRecorded, now: datetime) -> None:
         assert self._recommender is not None
-        profile = self._db.document(paths.user(message.uid)).get().to_dict() or {}
-        if not (profile.get("consent") or {}).get("personalization"):
+        if not domain.may_personalise(self._users.consent(uid=message.uid)):
             return
-        ref = self._db.document(paths.recommendations(message.uid))
-        current = ref.get().to_dict() or {}
-        liked: list[int] = list(current.get("likedItems", []))
-        interests: list[str] = list(current.get("interests", []))
+        signals = self._store.recommendation_signals(uid=message.uid)
+        liked, interests = signals.liked_items, signals.interests
         if message.event_type == EventType.RECOMMENDATION_CLICK:
-            item = str(message.data.get("itemId", ""))
-            if item.isdigit() and int(item) not in liked:
-                liked = [*liked, int(item)][-LIKED_ITEMS_KEPT:]
+            liked = domain.with_click(liked, str(message.data.get("itemId", "")))
         else:
-            query = " ".join(str(message.data.get("query", "")).split())[:100]
-            if query:
-                interests = [*[i for i in interests if i != query], query][-RECENT_INTERESTS:]
+            interests = domain.with_search(interests, str(message.data.get("query", "")))
         result = self._recommender.recommend(
-            liked_items=liked, interests=interests, exclude=liked, k=10
+            liked_items=liked, interests=interests, exclude=liked, k=RECOMMENDATIONS_KEPT
         )
-        ref.set(
-            {
-                "items": [
-                    {
-                        "itemId": str(item.item_id),
-                        "title": item.title,
-                        "authors": item.authors,
-                        "score": round(item.score, 4),
-                        "source": _source(result.strategy).value,
-                    }
+        source = domain.recommendation_source(result.strategy)
+        seen = signals.interactions_seen + 1
+        self._store.put_recommendations(
+            uid=message.uid,
+            recommendations=Recommendations(
+                items=tuple(
+                    RecommendedItem(
+                        item_id=str(item.item_id),
+                        title=item.title,
+                        authors=item.authors,
+                        score=round(item.score, 4),
+                        source=source,
+                    )
                     for item in result.items
-                ],
-                "likedItems": liked,
-                "interests": interests,
-                "modelVersion": result.model_version,
-                "updatedAt": now,
-                "interactionsSeen": int(current.get("interactionsSeen", 0)) + 1,
-            }
+                ),
+                model_version=result.model_version,
+                updated_at=now,
+                interactions_seen=seen,
+            ),
+            signals=RecommendationSignals(
+                liked_items=liked, interests=interests, interactions_seen=seen
+            ),
         )
 
     # -- anomalies ------------------------------------------------------------------------
@@ -141,14 +135,7 @@ class AnalyticsProcessor:
         assert self._detector is not None
         day = now.date()
         start = datetime(day.year, day.month, day.day, tzinfo=now.tzinfo)
-        events = [
-            doc.to_dict() or {}
-            for doc in self._db.collection(paths.ANALYTICS_EVENTS)
-            .where(filter=firestore.FieldFilter("uid", "==", message.uid))
-            .where(filter=firestore.FieldFilter("createTime", ">=", start))
-            .limit(MAX_EVENTS_SCORED)
-            .stream()
-        ]
+        events = self._store.events_since(uid=message.uid, start=start, limit=MAX_EVENTS_SCORED)
         score = self._detector.score_users(
             [
                 {
@@ -169,17 +156,13 @@ class AnalyticsProcessor:
         totals: list[int] = []
         hours = [0.0] * 24
         for back in range(1, PROFILE_DAYS + 1):
-            stats = (
-                self._db.document(
-                    paths.daily_stats(uid, (day - timedelta(days=back)).date().isoformat())
-                )
-                .get()
-                .to_dict()
+            stats = self._store.daily_stats(
+                uid=uid, day=(day - timedelta(days=back)).date().isoformat()
             )
-            if not stats:
+            if stats is None:
                 continue
-            totals.append(int(stats.get("events", 0)))
-            for hour, count in (stats.get("byHour") or {}).items():
+            totals.append(stats.events)
+            for hour, count in stats.by_hour.items():
                 hours[int(hour) % 24] += float(count)
         if not totals:
             return {}
@@ -187,21 +170,19 @@ class AnalyticsProcessor:
 
     def _raise_alert(self, uid: str, score: AnomalyScore, *, window: str, now: datetime) -> None:
         """One alert per user and day: a later, higher score updates it; the audit entry is once."""
-        alert_id = hashlib.sha256(f"{uid}:{window}".encode()).hexdigest()[:24]
+        alert_id = domain.alert_id(uid, window)
         alert = SecurityAlert(
             uid=uid,
             kind="activity_anomaly",
-            severity=AlertSeverity.HIGH if score.score >= 0.9999 else AlertSeverity.MEDIUM,
+            severity=domain.alert_severity(score.score),
             score=score.score,
-            reason=_reason(score),
+            reason=domain.anomaly_reason(score.features),
             create_time=now,
             window=window,
         )
-        ref = self._db.document(f"{paths.SECURITY_ALERTS}/{alert_id}")
-        try:
-            ref.create(alert.to_document())
-        except gexc.AlreadyExists:
-            ref.update({"score": max(score.score, (ref.get().to_dict() or {}).get("score", 0))})
+        if not self._store.create_alert(alert_id=alert_id, alert=alert):
+            stored = self._store.alert_score(alert_id=alert_id)
+            self._store.set_alert_score(alert_id=alert_id, score=max(score.score, stored))
             return
         entry = AuditLogEntry(
             action=AuditAction.ANOMALY_ALERT,
@@ -209,23 +190,12 @@ class AnalyticsProcessor:
             create_time=now,
             details={"alertId": alert_id, "score": score.score, "window": window},
         )
-        self._db.document(f"{paths.AUDIT_LOGS}/anomaly-{alert_id}").set(entry.to_document())
+        self._store.append_audit(entry_id=f"anomaly-{alert_id}", entry=entry)
 
 
-def _event_features(event: dict[str, Any]) -> dict[str, Any]:
+def _event_features(event: ScoredEvent) -> dict[str, Any]:
     return {
-        "event_type": event.get("type", ""),
-        "client_time": event.get("clientTime") or event.get("createTime"),
-        "success": event.get("type") != EventType.ERROR.value,
+        "event_type": event.type,
+        "client_time": event.client_time or event.create_time,
+        "success": event.type != EventType.ERROR.value,
     }
-
-
-def _reason(score: AnomalyScore) -> str:
-    top = sorted(score.features.items(), key=lambda kv: abs(kv[1]), reverse=True)[:3]
-    return "Unusual activity: " + ", ".join(f"{name}={value:.2f}" for name, value in top)
-
-
-def _source(strategy: str) -> RecommendationSource:
-    """The stored `source` of an item: the shared enum's name for the recommender's strategy
-    (its HTTP API says "similar_items", the document and the PWA "similar")."""
-    return RecommendationSource("similar" if strategy == "similar_items" else strategy)

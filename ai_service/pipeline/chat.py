@@ -9,22 +9,21 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
-from google.cloud.firestore_v1.vector import Vector
 from opentelemetry.trace import Span
 
-from shared import paths
-from shared.errors import Transient
+from shared.errors import InvalidInput, Transient
 from shared.events import ChatRequested
 from shared.models.assistant import PendingAction, ToolCall
 from shared.models.chat import Conversation, TurnError, TurnState, Usage
 from shared.models.flags import FeatureFlags
 from shared.tracing import tracer
 
+from .. import domain
 from ..generation.base import (
     ChatMessage,
     GenerationRequest,
@@ -38,11 +37,12 @@ from ..generation.tokens import count_tokens
 from ..memory.service import MemoryService, acknowledge
 from ..nlu.analysis import Analyzer, Embedder
 from ..stores.assistant import TurnSetting
+from ..stores.conversations import ConversationStore
 from ..stores.memory import MemoryStore, StoredMemory
+from ..stores.turns import Claim, TurnAnswer, TurnStore
 from ..tools.planner import CAPABILITIES
 from ..tools.registry import ToolContext
 from ..tools.service import ToolAnswer, ToolTurns
-from . import turns
 from .context import extend_summary, load_context, stable_window
 from .moderation import moderate
 
@@ -61,9 +61,6 @@ TOOLS_PROMPT = (
     "report what a tool returned and never claim an action no tool confirmed."
 )
 
-
-TURN_EMBEDDING_FIELD = "embedding"
-TURN_OWNER_FIELD = "owner"
 SKILLS_PROVIDER = "skills"  # a turn answered without a model: a tool, or a fixed answer
 PAUSED_MESSAGE = "Chat is paused for maintenance. Please try again in a little while."
 UNEXPECTED_FAILURE_MESSAGE = "Something went wrong while answering. Please try again."
@@ -124,7 +121,8 @@ class ChatPipeline:
         embedder: Embedder | None = None,
         flags: Callable[[], FeatureFlags] = FeatureFlags,
     ) -> None:
-        self._db = db
+        self._turns = TurnStore(db)
+        self._conversations = ConversationStore(db)
         self._tools = tools
         self._memory = memory
         self._embedder = embedder
@@ -137,16 +135,7 @@ class ChatPipeline:
     def run(self, *, message: ChatRequested, event_id: str) -> TurnOutcome:
         """Process one delivery of a ChatRequested message; safe to call any number of times."""
         with _span("turn.claim") as span:
-            claim = turns.claim_turn(
-                db=self._db,
-                uid=message.uid,
-                cid=message.conversation_id,
-                turn_id=message.turn_id,
-                attempt=message.attempt,
-                event_id=event_id,
-                now=self._clock(),
-                lease=self._settings.lease,
-            )
+            claim = self._claim(message, event_id=event_id)
             span.set_attribute("auraos.claimed", claim is not None)
         if claim is None:
             log.info("turn not claimable; skipping", extra={"turnId": message.turn_id})
@@ -169,7 +158,25 @@ class ChatPipeline:
             self._fail(claim, "internal", UNEXPECTED_FAILURE_MESSAGE)
             return TurnOutcome.FAILED
 
-    def _answer(self, claim: turns.Claim) -> TurnOutcome:
+    def _claim(self, message: ChatRequested, *, event_id: str) -> Claim | None:
+        """Claim the message's turn for its attempt: one read and one conditional write; None
+        when it is not ours to take (taken, ended, stale, or no turn at all)."""
+        try:
+            ref = message.turn
+        except InvalidInput:
+            return None  # ids that can name no turn: nothing here to claim
+        stored = self._turns.read_queued(ref=ref)
+        if stored is None or not domain.claimable(stored.turn, attempt=message.attempt):
+            return None
+        status = domain.claimed_status(
+            attempt=message.attempt,
+            event_id=event_id,
+            now=self._clock(),
+            lease=self._settings.lease,
+        )
+        return self._turns.claim(stored=stored, status=status)
+
+    def _answer(self, claim: Claim) -> TurnOutcome:
         flags = self._flags()
         if not flags.chat_enabled:  # an operator paused chat: say so instead of queueing forever
             self._fail(claim, "unavailable", flags.maintenance_message or PAUSED_MESSAGE)
@@ -186,17 +193,17 @@ class ChatPipeline:
                 output_tokens=0,
                 latency_ms=0,
             )
-            if turns.complete_turn(
-                db=self._db,
+            domain.require_move(claim.state, TurnState.BLOCKED)
+            if self._turns.complete(
                 claim=claim,
                 response=verdict.reply,
-                analysis={},
+                answer=None,
                 usage=usage,
                 state=TurnState.BLOCKED,
                 now=self._clock(),
             ):
                 return TurnOutcome.BLOCKED
-            return self._settle_lost_write(claim, response="", analysis={}, usage=usage)
+            return self._settle_lost_write(claim, response="", answer=None, usage=usage)
         with _span("turn.nlu") as span:
             analysis = self._analyzer.analyze([prompt])[0]
             span.set_attribute("auraos.intent", analysis.intent.name)
@@ -215,14 +222,14 @@ class ChatPipeline:
             cost, conversation, interrupted = 0.0, setting.conversation, False
             calls, pending, memory_ids = answer.calls, answer.pending, answer.memory_ids
         else:
-            recalled = self._recall(memory, uid=claim.uid, embedding=analysis.embedding)
+            recalled = self._recall(memory, uid=claim.ref.uid, embedding=analysis.embedding)
             result, conversation, interrupted, calls, pending = self._generate(
                 claim, tool_ctx, setting, recalled
             )
             cost = self._generator.cost(result)
             memory_ids = tuple(stored.id for stored in recalled)
         self._tools.keep_pending(
-            uid=claim.uid, cid=claim.cid, before=setting.pending, after=pending
+            uid=claim.ref.uid, cid=claim.ref.conversation_id, before=setting.pending, after=pending
         )
         usage = Usage(
             provider=result.provider,
@@ -232,25 +239,25 @@ class ChatPipeline:
             latency_ms=int((time.monotonic() - started) * 1000),
             cost=cost,
         )
-        fields = {
-            **analysis.to_turn_fields(),
-            "toolCalls": [call.to_document() for call in calls]
-            if calls
-            else firestore.DELETE_FIELD,
-            "memoryIds": list(memory_ids) if memory_ids else firestore.DELETE_FIELD,
-            **_search_fields(claim.uid, analysis.embedding),
-        }
+        answered = TurnAnswer(
+            intent=analysis.intent,
+            sentiment=analysis.sentiment,
+            entities=analysis.entities,
+            tool_calls=calls,
+            memory_ids=memory_ids,
+            embedding=analysis.embedding,
+        )
         if interrupted:  # a streaming write failed: stopped by its owner, or the claim is lost
             text = result.text.strip()
-            outcome = self._settle_lost_write(claim, response=text, analysis=fields, usage=usage)
+            outcome = self._settle_lost_write(claim, response=text, answer=answered, usage=usage)
         else:
             text = result.text.strip() or "Sorry, I have no answer to that."
+            domain.require_move(claim.state, TurnState.COMPLETED)
             with _span("turn.complete"):
-                completed = turns.complete_turn(
-                    db=self._db,
+                completed = self._turns.complete(
                     claim=claim,
                     response=text,
-                    analysis=fields,
+                    answer=answered,
                     usage=usage,
                     state=TurnState.COMPLETED,
                     now=self._clock(),
@@ -258,26 +265,27 @@ class ChatPipeline:
             outcome = (
                 TurnOutcome.COMPLETED
                 if completed
-                else self._settle_lost_write(claim, response=text, analysis=fields, usage=usage)
+                else self._settle_lost_write(claim, response=text, answer=answered, usage=usage)
             )
         if outcome in (TurnOutcome.COMPLETED, TurnOutcome.STOPPED):
             self._update_conversation(claim, conversation, prompt=prompt, reply=text, usage=usage)
             if memory is not None and memory_ids:
-                memory.mark_used(uid=claim.uid, memory_ids=memory_ids, now=now)
+                memory.mark_used(uid=claim.ref.uid, memory_ids=memory_ids, now=now)
         return outcome
 
     def _answer_without_model(
-        self, claim: turns.Claim, *, prompt: str, intent: str, now: datetime
+        self, claim: Claim, *, prompt: str, intent: str, now: datetime
     ) -> tuple[TurnSetting, MemoryService | None, ToolContext, ToolAnswer | None]:
         """The turn's setting, memory and tools, and the answer a tool or a memory gives (None
         leaves the turn to the model). What the prompt states is learned first, so that
         "Actually I moved to Lisbon" is remembered whatever answers it."""
-        setting = self._tools.setting(uid=claim.uid, cid=claim.cid)
+        ref = claim.ref
+        setting = self._tools.setting(uid=ref.uid, cid=ref.conversation_id)
         memory = self._memory_for(setting)
         tool_ctx = self._tools.context(
-            uid=claim.uid,
-            cid=claim.cid,
-            turn_id=claim.turn_id,
+            uid=ref.uid,
+            cid=ref.conversation_id,
+            turn_id=ref.turn_id,
             time_zone=setting.time_zone,
             now=now,
             memory=memory,
@@ -285,20 +293,22 @@ class ChatPipeline:
         learned: list[StoredMemory] = []
         if memory is not None:
             with _span("turn.memory.learn") as span:
-                learned = memory.learn(uid=claim.uid, text=prompt, source_turn=claim.path, now=now)
+                learned = memory.learn(uid=ref.uid, text=prompt, source_turn=ref.path, now=now)
                 span.set_attribute("auraos.learned", len(learned))
         with _span("turn.tools") as span:
             answer = self._tools.answer(
                 tool_ctx, text=prompt, intent=intent, pending=setting.pending
             )
             if answer is None and memory is not None:
-                answer = _from_memory(memory, uid=claim.uid, prompt=prompt, learned=learned)
+                answer = _from_memory(memory, uid=ref.uid, prompt=prompt, learned=learned)
             span.set_attribute("auraos.tool", answer.kind if answer else "")
         return setting, memory, tool_ctx, answer
 
     def _memory_for(self, setting: TurnSetting) -> MemoryService | None:
         """Memory for this turn: only with the user's personalisation consent and an encoder."""
-        if not setting.personalization or self._memory is None or self._embedder is None:
+        if not domain.may_personalise(setting.consent):
+            return None
+        if self._memory is None or self._embedder is None:
             return None
         return MemoryService(store=self._memory, embedder=self._embedder)
 
@@ -313,29 +323,34 @@ class ChatPipeline:
         return recalled
 
     def _settle_lost_write(
-        self, claim: turns.Claim, *, response: str, analysis: dict[str, Any], usage: Usage
+        self, claim: Claim, *, response: str, answer: TurnAnswer | None, usage: Usage
     ) -> TurnOutcome:
         """A write of ours failed: end the turn as STOPPED if its owner stopped it (one read and
         one write), else leave it to whoever holds it now."""
         with _span("turn.stop") as span:
-            if not turns.stopped_by_owner(db=self._db, claim=claim):
+            seen = self._turns.status(claim=claim)
+            if seen is None or not domain.stopped_by_owner(
+                seen.status, event_id=claim.event_id, attempt=claim.attempt
+            ):
                 span.set_attribute("auraos.stopped", False)
                 return TurnOutcome.SKIPPED
-            stopped = turns.stop_turn(
-                db=self._db,
+            # The owner's STOP changed the document: adopt its update time to end the turn.
+            claim.version, claim.state = seen.version, TurnState.STOP
+            domain.require_move(claim.state, TurnState.STOPPED)
+            stopped = self._turns.stop(
                 claim=claim,
                 response=response,
-                analysis=analysis,
+                answer=answer,
                 usage=usage,
                 now=self._clock(),
             )
             span.set_attribute("auraos.stopped", stopped)
-        log.info("turn stopped by its owner", extra={"turnId": claim.turn_id, "ended": stopped})
+        log.info("turn stopped by its owner", extra={"turnId": claim.ref.turn_id, "ended": stopped})
         return TurnOutcome.STOPPED if stopped else TurnOutcome.SKIPPED
 
     def _generate(
         self,
-        claim: turns.Claim,
+        claim: Claim,
         tool_ctx: ToolContext,
         setting: TurnSetting,
         recalled: Sequence[StoredMemory],
@@ -345,10 +360,8 @@ class ChatPipeline:
         model called, and what they left pending)."""
         with _span("turn.context") as span:
             context = load_context(
-                db=self._db,
-                uid=claim.uid,
-                cid=claim.cid,
-                turn_id=claim.turn_id,
+                store=self._conversations,
+                ref=claim.ref,
                 turn=claim.turn,
                 max_turns=self._settings.history_turns,
                 token_budget=self._settings.history_token_budget,
@@ -394,9 +407,9 @@ class ChatPipeline:
                 now = time.monotonic()
                 if now - state["last_write"] >= self._settings.stream_interval_s:
                     state["last_write"] = now
+                    domain.require_move(claim.state, TurnState.STREAMING)
                     with _span("turn.stream_write"):
-                        written = turns.stream_partial(
-                            db=self._db,
+                        written = self._turns.stream_partial(
                             claim=claim,
                             response="".join(streamed),
                             now=self._clock(),
@@ -425,7 +438,7 @@ class ChatPipeline:
 
     def _update_conversation(
         self,
-        claim: turns.Claim,
+        claim: Claim,
         known: Conversation | None,
         *,
         prompt: str,
@@ -433,36 +446,40 @@ class ChatPipeline:
         usage: Usage,
     ) -> None:
         """Title is set when the turn was queued; here the summary, updatedAt and usage totals."""
-        ref = self._db.document(paths.conversation(claim.uid, claim.cid))
         if known is None:  # not read earlier in the turn: read just what is needed
-            known = Conversation.from_document(ref.get(["summary", "usage.turns"]).to_dict() or {})
-        update: dict[str, Any] = {"updatedAt": self._clock()}
+            known = self._conversations.summary(turn=claim.ref)
+        summary = None
         if reply:  # a turn stopped before its first token adds nothing to remember
-            update["summary"] = extend_summary(
+            summary = extend_summary(
                 known.summary, number=known.usage.turns + 1, prompt=prompt, reply=reply
             )
-        try:
-            # An update, never a merge: a conversation its owner deleted mid-turn stays deleted.
-            ref.update(
-                {
-                    **update,
-                    "usage.turns": firestore.Increment(1),
-                    "usage.inputTokens": firestore.Increment(usage.input_tokens),
-                    "usage.outputTokens": firestore.Increment(usage.output_tokens),
-                    "usage.cost": firestore.Increment(usage.cost),
-                }
-            )
-        except gexc.NotFound:
-            log.info("conversation gone before its turn ended", extra={"turnId": claim.turn_id})
+        if not self._conversations.record_turn(
+            turn=claim.ref, summary=summary, usage=usage, now=self._clock()
+        ):
+            log.info("conversation gone before its turn ended", extra={"turnId": claim.ref.turn_id})
 
-    def _fail(self, claim: turns.Claim, code: str, message: str) -> None:
-        turns.fail_turn(
-            db=self._db, claim=claim, error=TurnError(code=code, message=message), now=self._clock()
+    def _fail(self, claim: Claim, code: str, message: str) -> None:
+        if not self._may_move(claim, TurnState.ERROR):
+            return
+        self._turns.fail(
+            claim=claim, error=TurnError(code=code, message=message), now=self._clock()
         )
 
-    def _release(self, claim: turns.Claim) -> None:
+    def _release(self, claim: Claim) -> None:
         """Give the turn back to the queue so Pub/Sub's redelivery can claim it again."""
-        turns.release_turn(db=self._db, claim=claim)
+        if self._may_move(claim, TurnState.QUEUED):
+            self._turns.release(claim=claim)
+
+    @staticmethod
+    def _may_move(claim: Claim, target: TurnState) -> bool:
+        """Whether an error path may still move the turn (one that ended stays ended)."""
+        if domain.may_move(claim.state, target):
+            return True
+        log.warning(
+            "turn already ended; left as it is",
+            extra={"turnId": claim.ref.turn_id, "state": claim.state.value, "to": target.value},
+        )
+        return False
 
 
 def _from_memory(
@@ -479,11 +496,3 @@ def _from_memory(
     if learned and "?" not in prompt:
         return ToolAnswer(text=acknowledge(learned), kind="memory")
     return None
-
-
-def _search_fields(uid: str, embedding: tuple[float, ...] | None) -> dict[str, Any]:
-    """What searchConversations finds a turn by: its prompt's embedding (from the NLU pass) and
-    its owner, the pre-filter of the collection-group vector query."""
-    if embedding is None:
-        return {}
-    return {TURN_EMBEDDING_FIELD: Vector(list(embedding)), TURN_OWNER_FIELD: uid}

@@ -5,16 +5,16 @@ Reads are bounded: the conversation document and at most `history_turns + 1` tur
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import ValidationError
 
-from google.cloud import firestore
-
-from shared import paths
 from shared.models.base import Frozen
-from shared.models.chat import MAIN_BRANCH, ChatTurn, Conversation, TurnState
+from shared.models.chat import MAIN_BRANCH, ChatTurn, Conversation
+from shared.models.turn_ref import TurnRef
 
+from ..domain import answered
 from ..generation.base import ChatMessage, Role
 from ..generation.tokens import count_message_tokens
+from ..stores.conversations import ConversationStore
 
 SUMMARY_MAX_CHARS = 600
 _SUMMARY_LINE_CHARS = 160
@@ -37,16 +37,13 @@ class ConversationContext(Frozen):
         return self.conversation.branches > 0
 
 
-_ANSWERED = frozenset({TurnState.COMPLETED.value, TurnState.STOPPED.value})
 _MAX_BRANCH_HOPS = 4  # an edit of an edit of an edit...: each hop is one read and one query
 
 
 def load_context(
     *,
-    db: firestore.Client,
-    uid: str,
-    cid: str,
-    turn_id: str,
+    store: ConversationStore,
+    ref: TurnRef,
     turn: ChatTurn,
     max_turns: int,
     token_budget: int,
@@ -61,51 +58,36 @@ def load_context(
     earlier ones the path's summary (its reads: 1 + up to `2 * max_turns` + 1 per branch hop).
     """
     if conversation is None:
-        snapshot = db.document(paths.conversation(uid, cid)).get()
-        conversation = Conversation.from_document(snapshot.to_dict() or {})
+        conversation = store.get(turn=ref)
     if max_turns <= 0:
         return ConversationContext(conversation=conversation, history=())
     if conversation.branches == 0:
-        recent = (
-            db.collection(paths.messages(uid, cid))
-            .where(filter=firestore.FieldFilter("createTime", "<", turn.create_time))
-            .order_by("createTime", direction=firestore.Query.DESCENDING)
-            .limit(max_turns)
-            .get()
-        )
-        history, _ = _fit([doc.to_dict() or {} for doc in recent], token_budget)
+        recent = store.turns_before(turn=ref, before=turn.create_time, limit=max_turns)
+        history, _ = _fit(recent, token_budget)
         return ConversationContext(conversation=conversation, history=history)
-    path = _path_before(db=db, uid=uid, cid=cid, turn_id=turn_id, turn=turn, limit=2 * max_turns)
-    answered = [data for data in path if _answered(data)]
-    history, used = _fit(answered[:max_turns], token_budget)
-    earlier = answered[used:]
+    path = _path_before(store=store, ref=ref, turn=turn, limit=2 * max_turns)
+    on_path = [t for t in path if answered(t)]
+    history, used = _fit(on_path[:max_turns], token_budget)
+    earlier = on_path[used:]
     lines = [
-        f"User: {' '.join(str(d['prompt']).split())[:80]} | "
-        f"Aura: {' '.join(str(d['response']).split())[:70]}"
-        for d in reversed(earlier)
+        f"User: {' '.join(t.prompt.split())[:80]} | Aura: {' '.join(str(t.response).split())[:70]}"
+        for t in reversed(earlier)
     ]
     summary = "\n".join(lines)[-SUMMARY_MAX_CHARS:] or None
     return ConversationContext(conversation=conversation, history=history, path_summary=summary)
 
 
-def _answered(data: dict[str, Any]) -> bool:
-    state = (data.get("status") or {}).get("state")
-    return state in _ANSWERED and bool(data.get("response"))
-
-
-def _fit(
-    newest_first: list[dict[str, Any]], token_budget: int
-) -> tuple[tuple[ChatMessage, ...], int]:
+def _fit(newest_first: list[ChatTurn], token_budget: int) -> tuple[tuple[ChatMessage, ...], int]:
     """The answered turns (newest first) that fit the budget, as messages oldest first, and how
     many turns of the list that took (the rest did not fit)."""
     history: list[ChatMessage] = []
     used = 0
-    for taken, data in enumerate(newest_first):
-        if not _answered(data):
+    for taken, turn in enumerate(newest_first):
+        if not answered(turn):
             continue
         pair = [
-            ChatMessage(role=Role.ASSISTANT, content=str(data["response"])),
-            ChatMessage(role=Role.USER, content=str(data["prompt"])),
+            ChatMessage(role=Role.ASSISTANT, content=str(turn.response)),
+            ChatMessage(role=Role.USER, content=turn.prompt),
         ]
         cost = count_message_tokens(tuple(pair))
         if used + cost > token_budget:
@@ -116,40 +98,40 @@ def _fit(
 
 
 def _path_before(
-    *, db: firestore.Client, uid: str, cid: str, turn_id: str, turn: ChatTurn, limit: int
-) -> list[dict[str, Any]]:
+    *, store: ConversationStore, ref: TurnRef, turn: ChatTurn, limit: int
+) -> list[ChatTurn]:
     """Up to `limit` turns on the path from the root to `turn`, newest first, `turn` excluded.
 
     A branch is the turns that carry its name, in creation order; its first turn (the one it is
     named after) replaced its `parentTurnId`, so the path goes on before that parent, in the
     parent's branch.
     """
-    messages = db.collection(paths.messages(uid, cid))
-    found: list[dict[str, Any]] = []
-    at_id, at = turn_id, {"branch": turn.branch, "parentTurnId": turn.parent_turn_id}
+    found: list[ChatTurn] = []
+    at_id, at_parent = ref.turn_id, turn.parent_turn_id
     branch, before = turn.branch, turn.create_time
     for _ in range(_MAX_BRANCH_HOPS + 1):
-        docs = (
-            messages.where(filter=firestore.FieldFilter("branch", "==", branch))
-            .where(filter=firestore.FieldFilter("createTime", "<", before))
-            .order_by("createTime", direction=firestore.Query.DESCENDING)
-            .limit(limit - len(found))
-            .get()
+        page = store.branch_turns_before(
+            turn=ref, branch=branch, before=before, limit=limit - len(found)
         )
-        found.extend(doc.to_dict() or {} for doc in docs)
+        found.extend(stored.turn for stored in page)
         if branch == MAIN_BRANCH or len(found) >= limit:
             break
-        if docs:
-            at_id, at = docs[-1].id, docs[-1].to_dict() or {}
-        parent_id = at.get("parentTurnId") if at_id == branch else None
+        if page:
+            at_id, at_parent = page[-1].id, page[-1].turn.parent_turn_id
+        parent_id = at_parent if at_id == branch else None
         if not parent_id:
             break  # a branch whose first turn is gone: nothing older is on this path
-        parent = db.document(paths.turn(uid, cid, str(parent_id))).get()
-        data = parent.to_dict()
-        if data is None or data.get("createTime") is None:
+        try:
+            parent_ref = TurnRef(
+                uid=ref.uid, conversation_id=ref.conversation_id, turn_id=parent_id
+            )
+        except ValidationError:
+            break  # no turn can have that id
+        parent = store.turn(ref=parent_ref)
+        if parent is None:
             break
-        at_id, at = parent.id, data
-        branch, before = str(data.get("branch") or MAIN_BRANCH), data["createTime"]
+        at_id, at_parent = parent_id, parent.parent_turn_id
+        branch, before = parent.branch or MAIN_BRANCH, parent.create_time
     return found
 
 

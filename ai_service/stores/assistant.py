@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +26,9 @@ from shared.models.assistant import (
 from shared.models.base import Document
 from shared.models.chat import Conversation
 from shared.models.recommendations import RecommendationTitle
+from shared.models.users import Consent
+
+from .users import consent_from_profile
 
 M = TypeVar("M", bound=Document)
 
@@ -47,8 +50,8 @@ class TurnSetting:
 
     time_zone: str
     pending: PendingAction | None
-    # The user's consent to personalisation: memory is used only with it.
-    personalization: bool = False
+    # The user's consent (memory is used only with personalisation: `domain.may_personalise`).
+    consent: Consent = field(default_factory=Consent)
     # The conversation as read (the model's context reuses it instead of reading it again).
     conversation: Conversation | None = None
 
@@ -92,7 +95,7 @@ class AssistantStore:
         return TurnSetting(
             time_zone=_known_zone(profile.get("timeZone")),
             pending=conversation.pending_action,
-            personalization=(profile.get("consent") or {}).get("personalization") is True,
+            consent=consent_from_profile(profile),
             conversation=conversation,
         )
 

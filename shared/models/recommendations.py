@@ -35,6 +35,15 @@ class Recommendations(Document):
     interactions_seen: int = Field(default=0, ge=0)
 
 
+class RecommendationSignals(Document):
+    """What ai_service keeps of a user in the same document, beside `Recommendations`, between
+    refreshes: the catalogue numbers they clicked and their recent searches (newest last)."""
+
+    liked_items: tuple[int, ...] = ()
+    interests: tuple[str, ...] = ()
+    interactions_seen: int = Field(default=0, ge=0)
+
+
 class RecommendationTitle(Document):
     """What the chat's recommendations tool reads of a stored item: its title and authors."""
 
