@@ -7,8 +7,14 @@ PY := $(VENV)/bin/python
 # torch (when a package pulls it) must come from the CPU build, never a multi-GB CUDA download.
 PIP_INSTALL := pip install --disable-pip-version-check -q
 LINT_PATHS := shared functions/main.py functions/auraos_functions ai_service tools tests bench
+# `make test` measures coverage (pyproject.toml [tool.coverage.*]): with AURAOS_COVERAGE=1 every
+# Python process of the unit run and of emulators/exec.sh (the integration pytest, ai_service's
+# gunicorn, the Functions emulator's workers) starts coverage through the .pth of the coverage
+# wheel, and `make coverage` combines and reports. `make run` and the deployed code never see it.
+COVERAGE_DIR := .emulators/coverage
+COVERAGE_ENV = $(if $(filter 1,$(AURAOS_COVERAGE)),COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml AURAOS_COVERAGE_ROOT=$(CURDIR))
 
-.PHONY: setup chromium container-engine run chat ai-service image image-test habits test lint unit integration lock clean
+.PHONY: setup chromium container-engine run chat ai-service image image-test habits test lint unit integration coverage coverage-erase lock clean
 
 setup: $(VENV)/.installed $(FN_VENV)/.installed web/node_modules/.package-lock.json chromium container-engine ## install everything (emulators/setup.sh: npm, Java, SDK binaries)
 	bash emulators/setup.sh
@@ -46,6 +52,12 @@ $(FN_VENV)/.installed: functions/requirements.txt
 	$(FN_VENV)/bin/python -m $(PIP_INSTALL) -r functions/requirements.txt
 	touch $@
 
+# coverage in the functions venv for the tests only (functions/requirements.txt is what deploys),
+# at the dev pin, so the emulator's workers can be measured.
+$(FN_VENV)/.coverage-installed: requirements.txt $(FN_VENV)/.installed
+	$(FN_VENV)/bin/python -m $(PIP_INSTALL) "$$(grep -m1 '^coverage==' requirements.txt)"
+	touch $@
+
 run: setup ## the main job: emulators + ai_service + seeded demo user; then `make chat`
 	bash emulators/start.sh
 
@@ -77,12 +89,26 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 unit: $(VENV)/.installed
-	$(VENV)/bin/pytest tests/unit
+	$(COVERAGE_ENV) $(VENV)/bin/pytest tests/unit
 
+# AURAOS_COVERAGE reaches emulators/exec.sh through the environment (exported by `make test`).
 integration: setup
 	bash emulators/exec.sh "$(VENV)/bin/pytest tests/integration tests/rules && npm --prefix web run test:unit && npm --prefix web run test:e2e && npm --prefix web run lighthouse"
 
-test: setup lint unit image integration habits ## everything CI runs
+# The floor (fail_under) and what is measured are in pyproject.toml; tests/habits, the image's own
+# ai_service (a container) and the bench scripts are not measured.
+test: export AURAOS_COVERAGE := 1
+test: setup $(FN_VENV)/.coverage-installed coverage-erase lint unit image integration habits ## everything CI runs, with coverage
+	$(MAKE) --no-print-directory coverage
+
+coverage-erase: $(VENV)/.installed
+	mkdir -p $(COVERAGE_DIR)
+	$(PY) -m coverage erase
+
+coverage: $(VENV)/.installed ## combine the data of `make test` (or AURAOS_COVERAGE=1 make unit ...), print the report and the per-package table; fails below the floor
+	$(PY) -m coverage combine --quiet
+	$(PY) -m coverage json --quiet --fail-under=0 -o $(COVERAGE_DIR)/coverage.json
+	$(PY) -m coverage report; rc=$$?; $(PY) -m tools.coverage_report $(COVERAGE_DIR)/coverage.json && exit $$rc
 
 lock: ## recompile the pinned requirement files from the .in files
 	cd functions && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --allow-unsafe --no-emit-index-url --no-emit-find-links requirements.in -o requirements.txt

@@ -17,6 +17,9 @@
 #   emulators/before_stop.sh exec   after CMD, before the emulators stop.
 # Logs: .emulators/logs/ (emulators.log: what firebase-tools printed, shown in part only when
 # the run fails; firebase-debug.log, firestore-debug.log, pubsub-debug.log, ai_service-*.log).
+# AURAOS_COVERAGE=1 (`make test`) measures every Python process under the emulators (CMD's
+# pytest, ai_service's gunicorn, the Functions emulator's workers; pyproject.toml
+# [tool.coverage.*]): data in .emulators/coverage/, reported by `make coverage`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,13 +36,42 @@ fi
 bash "$ROOT/emulators/setup.sh"
 bash "$ROOT/emulators/sync_shared.sh"
 bash "$ROOT/emulators/build_web.sh"
+if [ "${AURAOS_COVERAGE:-0}" = 1 ]; then
+  # The .pth that the coverage wheel installs starts coverage in each Python that sees these;
+  # paths are absolute since the Functions workers run from functions/.
+  export COVERAGE_PROCESS_START="$ROOT/pyproject.toml" AURAOS_COVERAGE_ROOT="$ROOT"
+  mkdir -p "$ROOT/.emulators/coverage"
+  if ! "$ROOT/functions/venv/bin/python" -c 'import coverage' 2>/dev/null; then
+    echo "[emulators] coverage is not in functions/venv (make test installs it): the functions" \
+      "are not measured" >&2
+  fi
+fi
 # shellcheck source=emulators/env.sh
 . "$ROOT/emulators/env.sh"
 auraos_emulator_adc_env
 auraos_ports_lock || exit 2
 auraos_session_begin
 auraos_trace_env
-trap auraos_session_reap EXIT
+if [ "${AURAOS_COVERAGE:-0}" = 1 ]; then
+  # Each measured process saves its data as it exits: give the many Functions workers time to
+  # (up to 30 s, on SIGTERM) before auraos_session_reap kills what is left.
+  auraos_coverage_reap() {
+    local pids _
+    pids="$(auraos_session_pids)"
+    if [ -n "$pids" ]; then
+      # shellcheck disable=SC2086
+      kill -TERM $pids 2>/dev/null || true
+      for _ in $(seq 30); do # each look scans /proc: not too often while they save
+        sleep 1
+        [ -n "$(auraos_session_pids)" ] || break
+      done
+    fi
+    auraos_session_reap
+  }
+  trap auraos_coverage_reap EXIT
+else
+  trap auraos_session_reap EXIT
+fi
 
 LOGS="$ROOT/.emulators/logs"
 mkdir -p "$LOGS"
