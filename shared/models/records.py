@@ -1,8 +1,9 @@
 """Server bookkeeping documents that had no model: what the functions and ai_service store.
 
 Reconciled with the writers as they are (functions/auraos_functions/repositories/analytics.py,
-repositories/rate_limits.py, services/privacy.py; ai_service/pipeline/analytics.py). Nobody
-reads these through the models yet; shared/contract.py validates what is stored against them.
+repositories/rate_limits.py, repositories/deletion_jobs.py; ai_service/pipeline/analytics.py).
+The functions read deletion jobs through `DeletionJob`; shared/contract.py validates what is
+stored against all of them.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class RateLimits(Document):
 
 
 class DeletionStep(StrEnum):
-    """functions/auraos_functions/services/privacy.py DeletionStep's values, in order."""
+    """The steps of an account deletion, in the order the worker runs them; each is idempotent,
+    so a resumed run repeats safely."""
 
     LOCK_ACCOUNT = "lock_account"
     UID_DOCUMENTS = "uid_documents"

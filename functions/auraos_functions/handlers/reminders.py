@@ -7,10 +7,13 @@ from typing import Any
 from firebase_functions import https_fn, scheduler_fn
 
 from shared.models.base import utc_now
+from shared.models.panel_requests import CreateReminderRequest, ReminderRef
 
 from ..clients import firestore_client, messaging_app
 from ..services import panels, reminders
+from ..services.requests import parse_request
 from .boundary import background_trigger, callable_function, caller_uid
+from .panels import saved_item
 
 
 @scheduler_fn.on_schedule(schedule="every 1 minutes")
@@ -23,13 +26,17 @@ def fire_reminders(_event: scheduler_fn.ScheduledEvent) -> None:
 
 @callable_function
 def createReminder(request: https_fn.CallableRequest[Any]) -> dict[str, Any]:
-    return panels.create_reminder(
-        db=firestore_client(), uid=caller_uid(request), data=request.data, now=utc_now()
+    args = parse_request(CreateReminderRequest, request.data)
+    saved = panels.create_reminder(
+        db=firestore_client(), uid=caller_uid(request), request=args, now=utc_now()
     )
+    return saved_item(saved)
 
 
 @callable_function
 def cancelReminder(request: https_fn.CallableRequest[Any]) -> dict[str, Any]:
-    return panels.cancel_reminder(
-        db=firestore_client(), uid=caller_uid(request), data=request.data, now=utc_now()
+    args = parse_request(ReminderRef, request.data)
+    saved = panels.cancel_reminder(
+        db=firestore_client(), uid=caller_uid(request), request=args, now=utc_now()
     )
+    return saved_item(saved)

@@ -4,8 +4,9 @@ id is looked up under the caller's uid, so another user's id is simply not found
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from google.cloud import firestore
 
@@ -32,7 +33,6 @@ from shared.models.panel_requests import (
 from shared.models.tools import AddNoteArgs, AddTaskArgs
 
 from ..repositories import devices, items, reminders, users
-from .requests import parse_request
 
 # A reminder may be set for a moment ago (the clock of the device that sent it); it then fires
 # at the next run. Further back is a mistake the PWA should hear about.
@@ -40,17 +40,27 @@ PAST_GRACE = timedelta(minutes=1)
 MAX_AHEAD = timedelta(days=5 * 366)
 
 
-def _item(item_id: str, item: Document) -> dict[str, Any]:
-    return {"id": item_id, **item.to_json_dict()}
+M = TypeVar("M", bound=Document)
+
+
+@dataclass(frozen=True, slots=True)
+class Saved(Generic[M]):
+    """One of the caller's items as it is stored after the call."""
+
+    item_id: str
+    """Its document id under the caller's uid."""
+    item: M
+    """The item."""
 
 
 # ------------------------------------------------------------------------------ reminders
 
 
-def create_reminder(*, db: firestore.Client, uid: str, data: Any, now: datetime) -> dict[str, Any]:
+def create_reminder(
+    *, db: firestore.Client, uid: str, request: CreateReminderRequest, now: datetime
+) -> Saved[Reminder]:
     """A scheduled reminder at the exact `dueAt` the panel sent, kept in the caller's time
     zone (so it is shown as they meant it)."""
-    request = parse_request(CreateReminderRequest, data)
     if request.due_at < now - PAST_GRACE:
         raise InvalidInput("dueAt is in the past: choose a time from now on.")
     if request.due_at > now + MAX_AHEAD:
@@ -62,30 +72,31 @@ def create_reminder(*, db: firestore.Client, uid: str, data: Any, now: datetime)
         time_zone=profile.time_zone if profile is not None else DEFAULT_TIME_ZONE,
         created_at=now,
     )
-    return _item(reminders.create_reminder(db=db, uid=uid, reminder=reminder), reminder)
+    return Saved(reminders.create_reminder(db=db, uid=uid, reminder=reminder), reminder)
 
 
-def cancel_reminder(*, db: firestore.Client, uid: str, data: Any, now: datetime) -> dict[str, Any]:
+def cancel_reminder(
+    *, db: firestore.Client, uid: str, request: ReminderRef, now: datetime
+) -> Saved[Reminder]:
     """SCHEDULED or FIRED -> CANCELLED; FAILED_PRECONDITION when it is done or cancelled."""
-    request = parse_request(ReminderRef, data)
     cancelled = reminders.cancel_reminder(db=db, uid=uid, reminder_id=request.reminder_id, now=now)
     if cancelled is None:
         raise NotFound("No such reminder.")
-    return _item(request.reminder_id, cancelled)
+    return Saved(request.reminder_id, cancelled)
 
 
 # ---------------------------------------------------------------------------------- tasks
 
 
-def add_task(*, db: firestore.Client, uid: str, data: Any, now: datetime) -> dict[str, Any]:
-    request = parse_request(AddTaskArgs, data)
+def add_task(*, db: firestore.Client, uid: str, request: AddTaskArgs, now: datetime) -> Saved[Task]:
     task = Task(text=request.text, list=request.list, created_at=now)
-    return _item(items.add_item(db=db, uid=uid, collection=paths.TASKS, item=task), task)
+    return Saved(items.add_item(db=db, uid=uid, collection=paths.TASKS, item=task), task)
 
 
-def complete_task(*, db: firestore.Client, uid: str, data: Any, now: datetime) -> dict[str, Any]:
+def complete_task(
+    *, db: firestore.Client, uid: str, request: CompleteTaskRequest, now: datetime
+) -> Saved[Task]:
     """Done (or open again); asking for the state it is in already changes nothing."""
-    request = parse_request(CompleteTaskRequest, data)
 
     def changes(task: Task) -> dict[str, Any]:
         if task.done == request.done:
@@ -97,40 +108,39 @@ def complete_task(*, db: firestore.Client, uid: str, data: Any, now: datetime) -
     )
     if task is None:
         raise NotFound("No such task.")
-    return _item(request.task_id, task)
+    return Saved(request.task_id, task)
 
 
-def delete_task(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]:
-    request = parse_request(TaskRef, data)
+def delete_task(*, db: firestore.Client, uid: str, request: TaskRef) -> str:
+    """Delete the task; its id. NotFound when the caller has no such task."""
     if not items.delete_item(db=db, uid=uid, collection=paths.TASKS, item_id=request.task_id):
         raise NotFound("No such task.")
-    return {"id": request.task_id, "deleted": True}
+    return request.task_id
 
 
 # ---------------------------------------------------------------------------------- notes
 
 
-def add_note(*, db: firestore.Client, uid: str, data: Any, now: datetime) -> dict[str, Any]:
-    request = parse_request(AddNoteArgs, data)
+def add_note(*, db: firestore.Client, uid: str, request: AddNoteArgs, now: datetime) -> Saved[Note]:
     note = Note(text=request.text, created_at=now, updated_at=now)
-    return _item(items.add_item(db=db, uid=uid, collection=paths.NOTES, item=note), note)
+    return Saved(items.add_item(db=db, uid=uid, collection=paths.NOTES, item=note), note)
 
 
-def delete_note(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]:
-    request = parse_request(NoteRef, data)
+def delete_note(*, db: firestore.Client, uid: str, request: NoteRef) -> str:
+    """Delete the note; its id. NotFound when the caller has no such note."""
     if not items.delete_item(db=db, uid=uid, collection=paths.NOTES, item_id=request.note_id):
         raise NotFound("No such note.")
-    return {"id": request.note_id, "deleted": True}
+    return request.note_id
 
 
 # -------------------------------------------------------------------------- notifications
 
 
 def mark_notifications_read(
-    *, db: firestore.Client, uid: str, data: Any, now: datetime
-) -> dict[str, Any]:
-    """All or nothing: an id the caller has no notification of refuses the whole call."""
-    request = parse_request(MarkNotificationsReadRequest, data)
+    *, db: firestore.Client, uid: str, request: MarkNotificationsReadRequest, now: datetime
+) -> int:
+    """All or nothing: an id the caller has no notification of refuses the whole call. How
+    many were unread and are read now."""
     ids = list(dict.fromkeys(request.ids))
 
     def changes(notification: Notification) -> dict[str, Any]:
@@ -146,22 +156,24 @@ def mark_notifications_read(
     )
     if missing:
         raise NotFound("No such notification.", details={"ids": missing})
-    return {"marked": marked}
+    return marked
 
 
 # -------------------------------------------------------------------------------- devices
 
 
-def register_device(*, db: firestore.Client, uid: str, data: Any, now: datetime) -> dict[str, Any]:
-    """Reminders' pushes go to this token from now on (registering again refreshes it)."""
-    request = parse_request(RegisterDeviceRequest, data)
+def register_device(
+    *, db: firestore.Client, uid: str, request: RegisterDeviceRequest, now: datetime
+) -> str:
+    """Reminders' pushes go to this token from now on (registering again refreshes it); the
+    device's id."""
     device_id, _device = devices.register_device(
         db=db, uid=uid, token=request.token, user_agent=request.user_agent, now=now
     )
-    return {"deviceId": device_id}
+    return device_id
 
 
-def unregister_device(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]:
-    """No more pushes to this token; an unknown token is no error (sign-out may repeat)."""
-    request = parse_request(DeviceTokenRef, data)
-    return {"removed": devices.unregister_device(db=db, uid=uid, token=request.token)}
+def unregister_device(*, db: firestore.Client, uid: str, request: DeviceTokenRef) -> bool:
+    """No more pushes to this token; an unknown token is no error (sign-out may repeat).
+    Whether it was registered."""
+    return devices.unregister_device(db=db, uid=uid, token=request.token)
