@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from shared import paths
 from shared.errors import InvalidInput, RateLimited
 from shared.models.analytics import EVENT_RETENTION_DAYS, AnalyticsEvent
+from shared.models.records import CounterShard, ProcessedEvent, ProcessedStatus
 from shared.models.users import AccountState, account_state
 
 from ..config import RateLimit
@@ -66,6 +67,17 @@ def shard_for(event_id: str) -> int:
 
 def _marker(event_id: str) -> str:
     return paths.processed_event(f"analytics-{event_id}")
+
+
+def _marker_document(
+    status: ProcessedStatus,
+    now: datetime,
+    *,
+    uid: str | None = None,
+    expire_at: datetime | None = None,
+) -> dict[str, Any]:
+    marker = ProcessedEvent(status=status, uid=uid, create_time=now, expire_at=expire_at)
+    return marker.to_document()
 
 
 def _spend_quota(
@@ -117,16 +129,16 @@ def record_event(
         try:
             event = AnalyticsEvent.from_document(data)
         except ValidationError:
-            transaction.set(marker_ref, {"status": "invalid", "createTime": now})
+            transaction.set(marker_ref, _marker_document(ProcessedStatus.INVALID, now))
             return RecordOutcome(status="invalid")
         stored = db.document(paths.user(event.uid)).get(transaction=transaction).to_dict()
         if account_state(stored) is not AccountState.ACTIVE:  # deactivated, deleting or gone
-            transaction.set(marker_ref, {"status": "no-account", "createTime": now})
+            transaction.set(marker_ref, _marker_document(ProcessedStatus.NO_ACCOUNT, now))
             transaction.delete(event_ref)
             return RecordOutcome(status="no-account")
         profile = stored or {}
         if not (profile.get("consent") or {}).get("analytics"):
-            transaction.set(marker_ref, {"status": "no-consent", "createTime": now})
+            transaction.set(marker_ref, _marker_document(ProcessedStatus.NO_CONSENT, now))
             transaction.delete(event_ref)
             return RecordOutcome(status="no-consent")
         counted_at = event.create_time or now
@@ -138,8 +150,10 @@ def record_event(
         )
         if refused is not None:
             # The event is gone, so a redelivery finds it missing: the marker need not last.
-            over = {"status": "over-quota", "uid": event.uid, "createTime": now}
-            transaction.set(marker_ref, {**over, "expireAt": now + timedelta(days=1)})
+            over = _marker_document(
+                ProcessedStatus.OVER_QUOTA, now, uid=event.uid, expire_at=now + timedelta(days=1)
+            )
+            transaction.set(marker_ref, over)
             transaction.delete(event_ref)
             return RecordOutcome(status="over-quota", uid=event.uid, reason=refused)
         shard = shard_for(event_id)
@@ -168,14 +182,10 @@ def record_event(
             },
             merge=True,
         )
-        transaction.set(
-            marker_ref,
-            {
-                "status": "counted",
-                "createTime": now,
-                "expireAt": now + timedelta(days=EVENT_RETENTION_DAYS),
-            },
+        counted = _marker_document(
+            ProcessedStatus.COUNTED, now, expire_at=now + timedelta(days=EVENT_RETENTION_DAYS)
         )
+        transaction.set(marker_ref, counted)
         transaction.update(
             event_ref, {"expireAt": counted_at + timedelta(days=EVENT_RETENTION_DAYS)}
         )
@@ -223,12 +233,15 @@ def summarise_days(*, db: firestore.Client, first: date, last: date) -> list[Day
         )
         by_type: dict[str, int] = {}
         total = 0
-        for shard in events.stream():
-            data = shard.to_dict() or {}
-            total += int(data.get("count", 0))
-            for kind, count in (data.get("byType") or {}).items():
-                by_type[kind] = by_type.get(kind, 0) + int(count)
-        active = sum(int((s.to_dict() or {}).get("count", 0)) for s in users.stream())
+        for shard in _shards(events):
+            total += shard.count
+            for kind, count in shard.by_type.items():
+                by_type[kind] = by_type.get(kind, 0) + count
+        active = sum(shard.count for shard in _shards(users))
         days.append(DaySummary(day=day, active_users=active, events=total, by_type=by_type))
         current += timedelta(days=1)
     return days
+
+
+def _shards(collection: firestore.CollectionReference) -> list[CounterShard]:
+    return [CounterShard.from_document(doc.to_dict() or {}) for doc in collection.stream()]
