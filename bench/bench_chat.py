@@ -357,6 +357,7 @@ class Bench:
         from google.cloud import firestore as fs
 
         from shared import paths
+        from shared.models.turn_ref import TurnRef
 
         ref = self.db.collection(paths.messages(UID, cid)).document()
         watcher = TurnWatcher(ref)
@@ -369,7 +370,9 @@ class Bench:
             created = time.perf_counter()
             with self.counter.under(QUEUE):
                 self.queue_turn(
-                    db=self.functions_db, uid=UID, cid=cid, turn_id=ref.id, now=self.clock()
+                    db=self.functions_db,
+                    turn=TurnRef(uid=UID, conversation_id=cid, turn_id=ref.id),
+                    now=self.clock(),
                 )
             queued = time.perf_counter()
             message, key = self.delivery.receive()
