@@ -84,7 +84,7 @@ class QueryEmbedder(Protocol):
 # ------------------------------------------------------------------ the ai_service client
 
 
-class _RetryableStatus(Exception):
+class _RetryableStatus(Transient):
     """ai_service answered a status worth retrying (Cloud Run's 429 and 5xx while scaling)."""
 
 
