@@ -9,17 +9,11 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import ConfigurationError
-from shared.models.base import Frozen
 from shared.settings import MaxTurnAttempts, TurnLeaseSeconds
 
+from .domain import RateLimit
+
 __all__ = ["ConfigurationError", "FunctionsSettings", "RateLimit", "settings"]
-
-
-class RateLimit(Frozen):
-    """A token bucket: `capacity` calls at once, refilled at `capacity / window_s` per second."""
-
-    capacity: int = Field(gt=0)
-    window_s: float = Field(gt=0)
 
 
 DEFAULT_CALLABLE_RATE_LIMITS = {

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from shared.errors import InvalidInput, RateLimited
+from shared.models.base import Frozen
 from shared.models.chat import (
     PROMPT_MAX_CHARS,
     TurnCreate,
@@ -29,9 +30,15 @@ from shared.models.chat import (
 )
 from shared.models.ids import ClientId
 
-from .config import RateLimit
-
 # ------------------------------------------------------------------------- token buckets
+
+
+class RateLimit(Frozen):
+    """A token bucket's limit: `capacity` calls at once, refilled at `capacity / window_s` a
+    second (configured per action in config.py)."""
+
+    capacity: int = Field(gt=0)
+    window_s: float = Field(gt=0)
 
 
 @dataclass(frozen=True, slots=True)

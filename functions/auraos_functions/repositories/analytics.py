@@ -28,7 +28,7 @@ from shared.models.analytics import EVENT_RETENTION_DAYS, AnalyticsEvent
 from shared.models.records import CounterShard, ProcessedEvent, ProcessedStatus
 from shared.models.users import AccountState, account_state
 
-from ..config import RateLimit
+from ..domain import RateLimit
 from . import rate_limits
 
 # Enough shards that a burst of events spreads its writes (a document takes ~1 write/s sustained).

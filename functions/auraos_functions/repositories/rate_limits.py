@@ -24,8 +24,7 @@ from shared import paths
 from shared.errors import Transient
 from shared.models.security import RateLimitBucket
 
-from ..config import RateLimit
-from ..domain import Bucket, bucket_expiry, take, take_quotas
+from ..domain import Bucket, RateLimit, bucket_expiry, take, take_quotas
 
 # The chat trigger's transaction (turns.py) contends with the user's other turns and calls.
 MAX_TRANSACTION_ATTEMPTS = 40

@@ -23,8 +23,7 @@ from shared.models.turn_ref import TurnRef
 from shared.models.users import AccountState, account_state
 
 from .. import domain
-from ..config import RateLimit
-from ..domain import DeadLetterOutcome
+from ..domain import DeadLetterOutcome, RateLimit
 from .rate_limits import MAX_TRANSACTION_ATTEMPTS, take_in_transaction
 
 log = logging.getLogger(__name__)

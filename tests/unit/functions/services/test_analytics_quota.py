@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from auraos_functions.config import RateLimit, settings
-from auraos_functions.domain import Bucket, duration, take_quotas
+from auraos_functions.config import settings
+from auraos_functions.domain import Bucket, RateLimit, duration, take_quotas
 from auraos_functions.repositories.rate_limits import quota_fields
 from shared.errors import InvalidInput, RateLimited
 

@@ -4,8 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from auraos_functions.config import RateLimit
-from auraos_functions.domain import Bucket, take
+from auraos_functions.domain import Bucket, RateLimit, take
 from shared.errors import RateLimited
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
