@@ -5,6 +5,7 @@ take them typed. Unknown fields are refused (Frozen)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -14,6 +15,7 @@ from .ids import DocumentName, Uid
 from .users import Role
 
 MAX_SUMMARY_DAYS = 92
+MAX_EVENTS_PER_CALL = 100
 
 
 class SendMessageRequest(Frozen):
@@ -74,3 +76,26 @@ class AcknowledgeRequest(Frozen):
     """`acknowledgeAlert` (admins)."""
 
     alert_id: DocumentName
+
+
+class TrackEventsRequest(Frozen):
+    """`trackEvents`: 1 to 100 events. Each event is validated on its own by the service, so an
+    invalid one is reported `rejected` and the others are stored (per item, never half-way)."""
+
+    events: list[Any] = Field(min_length=1, max_length=MAX_EVENTS_PER_CALL)
+
+
+class TrackedEvent(Frozen):
+    """What became of one event of a `trackEvents` batch, by its position in the batch."""
+
+    index: int
+    status: Literal["accepted", "duplicate", "rejected"]
+    event_id: str | None = None
+    """The stored event's id (the client's, or one chosen for it); absent when rejected."""
+    error: str | None = None
+    """Why it was rejected."""
+
+
+class TrackEventsResult(Frozen):
+    accepted: int
+    results: tuple[TrackedEvent, ...]

@@ -9,7 +9,12 @@ from firebase_functions import firestore_fn, https_fn
 from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot
 
 from shared.models.base import utc_now
-from shared.models.callable_requests import AcknowledgeRequest, AlertListRequest, SummaryRequest
+from shared.models.callable_requests import (
+    AcknowledgeRequest,
+    AlertListRequest,
+    SummaryRequest,
+    TrackEventsRequest,
+)
 
 from ..clients import firestore_client
 from ..services import analytics
@@ -29,7 +34,11 @@ def on_analytics_event(
 
 @callable_function
 def trackEvents(request: https_fn.CallableRequest[Any]) -> dict[str, Any]:
-    return analytics.track_events(db=firestore_client(), uid=caller_uid(request), data=request.data)
+    uid = caller_uid(request)
+    tracked = analytics.track_events(
+        db=firestore_client(), uid=uid, request=parse_request(TrackEventsRequest, request.data)
+    )
+    return tracked.to_json_dict()
 
 
 @callable_function

@@ -5,16 +5,23 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from google.cloud import firestore
 from pydantic import AfterValidator, Field, StringConstraints, ValidationError, model_validator
 
-from shared.errors import Conflict, InvalidInput, NotFound, RateLimited
+from shared.errors import Conflict, NotFound, RateLimited
 from shared.events import AnalyticsRecorded, Envelope, Topic
 from shared.models.analytics import AnalyticsEvent, EventType, validate_event_data
 from shared.models.base import Frozen, utc_now
-from shared.models.callable_requests import AcknowledgeRequest, AlertListRequest, SummaryRequest
+from shared.models.callable_requests import (
+    AcknowledgeRequest,
+    AlertListRequest,
+    SummaryRequest,
+    TrackedEvent,
+    TrackEventsRequest,
+    TrackEventsResult,
+)
 from shared.models.ids import EventId
 from shared.models.recommendations import Recommendations
 from shared.models.security import AuditAction
@@ -26,7 +33,6 @@ from ..repositories import analytics as repository
 from ..repositories.analytics import DaySummary
 
 log = logging.getLogger(__name__)
-MAX_BATCH = 100
 
 
 # What Firestore can store (0001-01-01..9999-12-31 UTC), less a day each side for any offset.
@@ -121,7 +127,9 @@ def _parse_event(raw: Any) -> IncomingEvent | str:
         )
 
 
-def track_events(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]:
+def track_events(
+    *, db: firestore.Client, uid: str, request: TrackEventsRequest
+) -> TrackEventsResult:
     """Store a batch of the caller's events; one result per event, in order.
 
     Per item, never stopping half-way: every event is validated (including that Firestore can
@@ -135,14 +143,9 @@ def track_events(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]
     stored. A resent batch spends again (its duplicates included): the wait is what keeps
     a retrying client from flooding.
     """
-    events = data.get("events") if isinstance(data, dict) else None
-    if not isinstance(events, list) or not events:
-        raise InvalidInput("Send {events: [...]} with 1 to 100 events.")
-    if len(events) > MAX_BATCH:
-        raise InvalidInput(f"At most {MAX_BATCH} events per call; got {len(events)}.")
     if not users.consent_of(db=db, uid=uid).analytics:
         raise Conflict("Analytics consent is off: no events are recorded.")
-    parsed = [_parse_event(raw) for raw in events]
+    parsed = [_parse_event(raw) for raw in request.events]
     valid = sum(not isinstance(event, str) for event in parsed)
     if valid:
         now = utc_now()
@@ -158,10 +161,10 @@ def track_events(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]
         except RateLimited as limited:
             _record_quota_trip(db=db, uid=uid, now=now, via="trackEvents", reason=limited.message)
             raise
-    results: list[dict[str, Any]] = []
+    results: list[TrackedEvent] = []
     for index, event in enumerate(parsed):
         if isinstance(event, str):
-            results.append({"index": index, "status": "rejected", "error": event})
+            results.append(TrackedEvent(index=index, status="rejected", error=event))
             continue
         event_id = event.event_id or secrets.token_hex(12)
         stored = AnalyticsEvent(
@@ -172,10 +175,10 @@ def track_events(*, db: firestore.Client, uid: str, data: Any) -> dict[str, Any]
             client_time=event.client_time,
         )
         created = repository.store_event(db=db, event_id=event_id, event=stored)
-        status = "accepted" if created else "duplicate"
-        results.append({"index": index, "eventId": event_id, "status": status})
-    accepted = sum(r["status"] == "accepted" for r in results)
-    return {"accepted": accepted, "results": results}
+        status: Literal["accepted", "duplicate"] = "accepted" if created else "duplicate"
+        results.append(TrackedEvent(index=index, event_id=event_id, status=status))
+    accepted = sum(result.status == "accepted" for result in results)
+    return TrackEventsResult(accepted=accepted, results=tuple(results))
 
 
 def analytics_summary(*, db: firestore.Client, request: SummaryRequest) -> list[DaySummary]:

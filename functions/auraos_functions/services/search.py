@@ -51,7 +51,6 @@ from shared.models.search import (
 
 from ..config import settings
 from ..repositories import search as store
-from .requests import parse_request
 
 log = logging.getLogger(__name__)
 
@@ -335,10 +334,13 @@ def _hits(
 
 
 def search_conversations(
-    *, db: firestore.Client, uid: str, data: Any, embedder: QueryEmbedder | None
-) -> dict[str, Any]:
-    """One page of the caller's conversations matching `data["query"]` (see the module)."""
-    request = parse_request(SearchConversationsRequest, data)
+    *,
+    db: firestore.Client,
+    uid: str,
+    request: SearchConversationsRequest,
+    embedder: QueryEmbedder | None,
+) -> SearchConversationsResponse:
+    """One page of the caller's conversations matching `request.query` (see the module)."""
     page = _page(uid, request.query, request.page_token)
     vector: tuple[float, ...] | None = None
     if page.semantic:
@@ -352,9 +354,8 @@ def search_conversations(
     ranked = _ranked(db=db, uid=uid, query=request.query, vector=vector)
     end = page.offset + request.limit
     more = end < len(ranked)
-    response = SearchConversationsResponse(
+    return SearchConversationsResponse(
         results=_hits(db=db, uid=uid, candidates=ranked[page.offset : end]),
         next_page_token=_token(uid, request.query, _Page(semantic, end)) if more else None,
         degraded=not semantic,
     )
-    return response.model_dump(by_alias=True, mode="json")

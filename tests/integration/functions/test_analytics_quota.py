@@ -16,6 +16,7 @@ from auraos_functions.services import analytics
 from shared import paths
 from shared.errors import RateLimited
 from shared.models.base import utc_now
+from shared.models.callable_requests import TrackEventsRequest
 from tools.emulator_auth import SignedInUser
 
 from ..helpers import call_function, wait_for
@@ -147,10 +148,14 @@ def test_the_day_quota_is_configured_like_the_other_limits(
     db: firestore.Client, new_user: Callable[..., SignedInUser]
 ) -> None:
     user = consenting_user(new_user)
-    first = analytics.track_events(db=db, uid=user.uid, data={"events": _batch("f", 20)})
+    first = analytics.track_events(
+        db=db, uid=user.uid, request=TrackEventsRequest(events=_batch("f", 20))
+    ).to_json_dict()
 
     with pytest.raises(RateLimited) as refused:
-        analytics.track_events(db=db, uid=user.uid, data={"events": _batch("g", 20)})
+        analytics.track_events(
+            db=db, uid=user.uid, request=TrackEventsRequest(events=_batch("g", 20))
+        )
 
     assert first["accepted"] == 20
     assert refused.value.message.startswith("Quota reached: at most 30 analytics events a day;")

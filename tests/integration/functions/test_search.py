@@ -16,6 +16,7 @@ from google.cloud import firestore
 from auraos_functions.services import search
 from shared import paths
 from shared.errors import Transient
+from shared.models.search import SearchConversationsRequest
 from tools.emulator_auth import SignedInUser
 
 from ..ai_service.test_chat_flow import write_turn_and_watch
@@ -185,11 +186,11 @@ def test_without_ai_service_titles_still_match_and_the_answer_says_so(
     assert time.monotonic() - started < 4  # three quick tries, not a hang
 
     found = search.search_conversations(
-        db=db, uid=ann.uid, data={"query": "bike tyre"}, embedder=down
-    )
+        db=db, uid=ann.uid, request=SearchConversationsRequest(query="bike tyre"), embedder=down
+    ).model_dump(by_alias=True, mode="json")
     assert found["degraded"] is True
     assert [(r["conversationId"], r["match"]) for r in found["results"]] == [("ann-tyre", "title")]
     nothing = search.search_conversations(
-        db=db, uid=ann.uid, data={"query": "mountain trip"}, embedder=down
-    )
+        db=db, uid=ann.uid, request=SearchConversationsRequest(query="mountain trip"), embedder=down
+    ).model_dump(by_alias=True, mode="json")
     assert nothing == {"results": [], "nextPageToken": None, "degraded": True}
