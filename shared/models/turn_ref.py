@@ -40,9 +40,10 @@ class TurnRef(Frozen):
         return paths.conversation(self.uid, self.conversation_id)
 
     def idempotency_key(self, attempt: int) -> str:
-        """The key of one attempt's work: `{path}#{attempt}`."""
-        if attempt < 1:
-            raise InvalidInput("a turn's attempt counts from 1", details={"attempt": attempt})
+        """The key of one attempt's work: `{path}#{attempt}` (attempts count from 1; 0 names
+        the turn before its first attempt, e.g. a refusal while it was being queued)."""
+        if attempt < 0:
+            raise InvalidInput("a turn's attempt cannot be negative", details={"attempt": attempt})
         return f"{self.path}#{attempt}"
 
     @classmethod
@@ -60,6 +61,6 @@ class TurnRef(Frozen):
     def from_key(cls, key: str) -> tuple[TurnRef, int]:
         """(turn, attempt) from an idempotency key `idempotency_key` wrote."""
         path, _, attempt = key.rpartition("#")
-        if not attempt.isdigit() or int(attempt) < 1:
+        if not attempt.isdigit():
             raise InvalidInput("not a turn attempt's key", details={"key": key[:300]})
         return cls.parse(path), int(attempt)

@@ -32,9 +32,13 @@ def test_the_idempotency_key_names_one_attempt_and_parses_back() -> None:
     turn = TurnRef(uid="u1", conversation_id="c1", turn_id="t1")
     assert turn.idempotency_key(2) == "users/u1/conversations/c1/messages/t1#2"
     assert TurnRef.from_key(turn.idempotency_key(2)) == (turn, 2)
+    assert TurnRef.from_key(turn.idempotency_key(0)) == (turn, 0)  # before the first attempt
     with pytest.raises(InvalidInput):
-        turn.idempotency_key(0)
-    for key in ("users/u1/conversations/c1/messages/t1", "users/u1/conversations/c1/messages/t1#0"):
+        turn.idempotency_key(-1)
+    for key in (
+        "users/u1/conversations/c1/messages/t1",
+        "users/u1/conversations/c1/messages/t1#-1",
+    ):
         with pytest.raises(InvalidInput):
             TurnRef.from_key(key)
 
