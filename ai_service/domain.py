@@ -15,14 +15,14 @@ from shared.errors import Conflict
 from shared.models.chat import ChatTurn, TurnState, TurnStatus, can_transition
 from shared.models.recommendations import RecommendationSource
 from shared.models.security import AlertSeverity
-from shared.models.users import Consent
+from shared.models.users import Consent, ConsentPurpose
 
 # --- consent --------------------------------------------------------------------------------
 
 
 def may_personalise(consent: Consent) -> bool:
     """Memory and recommendations use the user's data only with their personalisation consent."""
-    return consent.personalization is True
+    return consent.allows(ConsentPurpose.PERSONALIZATION)
 
 
 # --- turn states ------------------------------------------------------------------------------

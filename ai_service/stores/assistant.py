@@ -28,8 +28,6 @@ from shared.models.chat import Conversation
 from shared.models.recommendations import RecommendationTitle
 from shared.models.users import Consent
 
-from .users import consent_from_profile
-
 M = TypeVar("M", bound=Document)
 
 EMBEDDING_FIELD = "embedding"  # a note's vector, for search_notes
@@ -95,7 +93,7 @@ class AssistantStore:
         return TurnSetting(
             time_zone=_known_zone(profile.get("timeZone")),
             pending=conversation.pending_action,
-            consent=consent_from_profile(profile),
+            consent=Consent.of_profile(profile),
             conversation=conversation,
         )
 

@@ -51,12 +51,37 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class ConsentPurpose(StrEnum):
+    """What the user's data may be used for, each only with its own yes."""
+
+    ANALYTICS = "analytics"
+    PERSONALIZATION = "personalization"
+
+
 class Consent(Frozen):
-    """What the user agreed to; analytics and personalisation are off until they say yes."""
+    """What the user agreed to; analytics and personalisation are off until they say yes.
+
+    The one consent gate of both services: `Consent.of_profile(stored).allows(purpose)`.
+    """
 
     analytics: bool = False
     personalization: bool = False
     updated_at: datetime | None = None
+
+    def allows(self, purpose: ConsentPurpose) -> bool:
+        return self.analytics if purpose is ConsentPurpose.ANALYTICS else self.personalization
+
+    @classmethod
+    def of_profile(cls, profile: Mapping[str, Any] | None) -> Consent:
+        """The consent a stored profile records: a purpose is on only when it is stored as
+        `true` (no profile, no consent, or anything else there consents to nothing)."""
+        raw = (profile or {}).get("consent")
+        if not isinstance(raw, Mapping):
+            return cls()
+        return cls(
+            analytics=raw.get("analytics") is True,
+            personalization=raw.get("personalization") is True,
+        )
 
 
 class DeletionState(StrEnum):

@@ -26,7 +26,7 @@ from shared import paths
 from shared.errors import InvalidInput, RateLimited
 from shared.models.analytics import EVENT_RETENTION_DAYS, AnalyticsEvent
 from shared.models.records import CounterShard, ProcessedEvent, ProcessedStatus
-from shared.models.users import AccountState, account_state
+from shared.models.users import AccountState, Consent, ConsentPurpose, account_state
 
 from ..domain import RateLimit
 from . import rate_limits
@@ -136,8 +136,7 @@ def record_event(
             transaction.set(marker_ref, _marker_document(ProcessedStatus.NO_ACCOUNT, now))
             transaction.delete(event_ref)
             return RecordOutcome(status="no-account")
-        profile = stored or {}
-        if not (profile.get("consent") or {}).get("analytics"):
+        if not Consent.of_profile(stored).allows(ConsentPurpose.ANALYTICS):
             transaction.set(marker_ref, _marker_document(ProcessedStatus.NO_CONSENT, now))
             transaction.delete(event_ref)
             return RecordOutcome(status="no-consent")

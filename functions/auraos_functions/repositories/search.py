@@ -22,8 +22,8 @@ from google.cloud.firestore_v1.vector_query import VectorQuery
 
 from shared import paths
 
-EMBEDDING_FIELD = "embedding"  # ai_service/pipeline/chat.py TURN_EMBEDDING_FIELD
-OWNER_FIELD = "owner"  # ai_service/pipeline/chat.py TURN_OWNER_FIELD
+EMBEDDING_FIELD = "embedding"  # ai_service/stores/turns.py TURN_EMBEDDING_FIELD
+OWNER_FIELD = "owner"  # ai_service/stores/turns.py TURN_OWNER_FIELD
 _DISTANCE_FIELD = "searchDistance"  # where find_nearest puts each hit's distance
 
 

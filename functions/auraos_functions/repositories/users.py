@@ -51,11 +51,7 @@ def account_state_of(*, db: firestore.Client, uid: str) -> AccountState:
 
 def consent_of(*, db: firestore.Client, uid: str) -> Consent:
     """What the user agreed to; nothing (all off) without a profile or a consent."""
-    stored = (db.document(paths.user(uid)).get().to_dict() or {}).get("consent") or {}
-    return Consent(
-        analytics=bool(stored.get("analytics")),
-        personalization=bool(stored.get("personalization")),
-    )
+    return Consent.of_profile(db.document(paths.user(uid)).get().to_dict())
 
 
 def update_profile(*, db: firestore.Client, uid: str, update: ProfileUpdate, now: datetime) -> None:

@@ -25,6 +25,7 @@ from shared.models.callable_requests import (
 from shared.models.ids import EventId
 from shared.models.recommendations import Recommendations
 from shared.models.security import AuditAction
+from shared.models.users import ConsentPurpose
 
 from ..config import settings
 from ..publisher import publish
@@ -143,7 +144,7 @@ def track_events(
     stored. A resent batch spends again (its duplicates included): the wait is what keeps
     a retrying client from flooding.
     """
-    if not users.consent_of(db=db, uid=uid).analytics:
+    if not users.consent_of(db=db, uid=uid).allows(ConsentPurpose.ANALYTICS):
         raise Conflict("Analytics consent is off: no events are recorded.")
     parsed = [_parse_event(raw) for raw in request.events]
     valid = sum(not isinstance(event, str) for event in parsed)
@@ -202,6 +203,6 @@ def acknowledge_alert(
 
 def get_recommendations(*, db: firestore.Client, uid: str) -> Recommendations | None:
     """The caller's recommendations (None: none yet), when they allowed personalisation."""
-    if not users.consent_of(db=db, uid=uid).personalization:
+    if not users.consent_of(db=db, uid=uid).allows(ConsentPurpose.PERSONALIZATION):
         raise Conflict("Personalisation is off: turn it on to get recommendations.")
     return recommendations.get(db=db, uid=uid)

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from ai_service.stores.turns import turn_from_document
-from ai_service.stores.users import consent_from_profile
 from shared.models.chat import TurnState
-from shared.models.users import Consent
+from shared.models.users import Consent, ConsentPurpose
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -26,10 +25,16 @@ T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
         ),
         ({"consent": {"analytics": "yes", "personalization": 1}}, Consent()),
         ({"consent": {"personalization": True, "updatedAt": T0}}, Consent(personalization=True)),
+        (None, Consent()),
     ],
 )
-def test_a_choice_is_on_only_when_stored_as_true(profile: dict[str, Any], consent: Consent) -> None:
-    assert consent_from_profile(profile) == consent
+def test_a_choice_is_on_only_when_stored_as_true(
+    profile: dict[str, Any] | None, consent: Consent
+) -> None:
+    read = Consent.of_profile(profile)
+    assert read == consent
+    assert read.allows(ConsentPurpose.ANALYTICS) is consent.analytics
+    assert read.allows(ConsentPurpose.PERSONALIZATION) is consent.personalization
 
 
 def test_a_turn_with_an_empty_status_has_none_yet() -> None:
