@@ -120,8 +120,9 @@ def is_placeholder_key(key: str) -> bool:
     return value.lower() in _PLACEHOLDER_KEYS or bool(_PLACEHOLDER_PATTERN.match(value))
 
 
-class ProviderSettings(Frozen):
-    """One API-key provider (OpenAI, Anthropic). The key is a SecretStr so it never prints."""
+class _Endpoint(Frozen):
+    """What every cloud provider's section has (`AURAOS_LLM_P_ENABLED`, `_BASE_URL`,
+    `_TIMEOUT_S`, `_MAX_RETRIES`); a blank variable counts as unset."""
 
     @model_validator(mode="before")
     @classmethod
@@ -132,10 +133,15 @@ class ProviderSettings(Frozen):
         return values
 
     enabled: bool = True
-    api_key: SecretStr | None = None
     base_url: str | None = None
     timeout_s: float = Field(default=20.0, gt=0.0, le=600.0)
     max_retries: int = Field(default=1, ge=0, le=10)
+
+
+class ProviderSettings(_Endpoint):
+    """One API-key provider (OpenAI, Anthropic). The key is a SecretStr so it never prints."""
+
+    api_key: SecretStr | None = None
     # `AURAOS_LLM_P_MODEL`
     default_model: str = Field(
         min_length=1, validation_alias=AliasChoices("model", "default_model", "defaultModel")
@@ -152,23 +158,11 @@ class ProviderSettings(Frozen):
         return self.enabled and self.api_key is not None
 
 
-class VertexSettings(Frozen):
+class VertexSettings(_Endpoint):
     """Gemini on Vertex AI: project and location instead of a key (ADC authenticates)."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _strip(cls, values: object) -> object:
-        if isinstance(values, dict):
-            stripped = {name: _stripped(value) for name, value in values.items()}
-            return {name: value for name, value in stripped.items() if value is not None}
-        return values
-
-    enabled: bool = True
     project: str | None = None
     location: str = Field(default="global", min_length=1)
-    base_url: str | None = None
-    timeout_s: float = Field(default=20.0, gt=0.0, le=600.0)
-    max_retries: int = Field(default=1, ge=0, le=10)
     default_model: str = Field(
         default=DEFAULT_MODELS[VERTEX],
         min_length=1,
