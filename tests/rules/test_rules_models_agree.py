@@ -406,18 +406,23 @@ REFUSED_EVENTS: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize(("event_type", "data", "session_id"), EVENTS)
-def test_an_event_the_rules_allow_is_read_by_its_model(
-    alice: Emulator, event_type: str, data: dict[str, object], session_id: str
-) -> None:
-    path = "analytics_events/evt-agree-1"
-    event = {
+def _alices_event(event_type: str, data: dict[str, object], session_id: str) -> dict[str, Any]:
+    """An analytics event as a client writes it (the trigger adds `createTime`)."""
+    return {
         "uid": ALICE,
         "type": event_type,
         "data": data,
         "sessionId": session_id,
         "clientTime": T0,
     }
+
+
+@pytest.mark.parametrize(("event_type", "data", "session_id"), EVENTS)
+def test_an_event_the_rules_allow_is_read_by_its_model(
+    alice: Emulator, event_type: str, data: dict[str, object], session_id: str
+) -> None:
+    path = "analytics_events/evt-agree-1"
+    event = _alices_event(event_type, data, session_id)
 
     assert_allowed(alice.as_user(ALICE).create(path, event, server_time_fields=["createTime"]))
 
@@ -430,13 +435,7 @@ def test_an_event_the_model_refuses_is_refused_by_the_rules(
     alice: Emulator, event_type: str, data: dict[str, object], session_id: str
 ) -> None:
     path = "analytics_events/evt-agree-2"
-    event = {
-        "uid": ALICE,
-        "type": event_type,
-        "data": data,
-        "sessionId": session_id,
-        "clientTime": T0,
-    }
+    event = _alices_event(event_type, data, session_id)
 
     with pytest.raises(ValidationError):
         AnalyticsEvent.from_document({**event, "createTime": T0})
