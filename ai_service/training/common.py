@@ -8,7 +8,7 @@ import os
 import platform
 import random
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,15 @@ import numpy as np
 
 from ..ml.artifacts import DATA_DIR, MODELS_DIR
 
-__all__ = ["DATA_DIR", "MODELS_DIR", "emit", "seed_everything", "sha256_file", "write_model_card"]
+__all__ = [
+    "DATA_DIR",
+    "MODELS_DIR",
+    "emit",
+    "seed_everything",
+    "sha256_file",
+    "warmup_then_linear_decay",
+    "write_model_card",
+]
 
 
 def seed_everything(seed: int) -> None:
@@ -30,6 +38,20 @@ def seed_everything(seed: int) -> None:
         torch.manual_seed(seed)
     except ImportError:  # pragma: no cover - the sklearn-only commands run without torch
         pass
+
+
+def warmup_then_linear_decay(*, warmup: int, total: int) -> Callable[[int], float]:
+    """The learning-rate factor of step `step` (for LambdaLR): linear warm-up, then linear decay.
+
+    The warm-up starts at 1 / warmup rather than 0, so the first step already moves the weights.
+    """
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return float((step + 1) / max(1, warmup))
+        return float(max(0.0, (total - step) / max(1, total - warmup)))
+
+    return factor
 
 
 def sha256_file(path: Path) -> str:

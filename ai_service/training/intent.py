@@ -34,7 +34,14 @@ from numpy.typing import NDArray
 
 from ..ml.intent import OOS_LABEL, IntentModel, load_clinc, score_clinc
 from ..ml.probabilities import softmax
-from .common import DATA_DIR, MODELS_DIR, emit, seed_everything, write_model_card
+from .common import (
+    DATA_DIR,
+    MODELS_DIR,
+    emit,
+    seed_everything,
+    warmup_then_linear_decay,
+    write_model_card,
+)
 from .sentiment import GOEMOTIONS
 
 DEFAULT_DATA = DATA_DIR / "clinc150" / "data_full.json"
@@ -136,12 +143,9 @@ def _fine_tune(
     total = steps_per_epoch * args.epochs
     warmup = int(total * args.warmup)
 
-    def schedule(step: int) -> float:
-        if step < warmup:
-            return float((step + 1) / max(1, warmup))
-        return float(max(0.0, (total - step) / max(1, total - warmup)))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, schedule)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, warmup_then_linear_decay(warmup=warmup, total=total)
+    )
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     rng = np.random.default_rng(order_seed)
     target = torch.from_numpy(labels)

@@ -22,6 +22,7 @@ import math
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..ml.intent import OOS_LABEL, load_clinc
-from .common import emit, seed_everything
+from .common import emit, seed_everything, warmup_then_linear_decay
 from .intent import DEFAULT_DATA, outlier_texts, trivia_questions
 from .teacher import default_teacher_dir, fetch_teacher
 
@@ -56,9 +57,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _rows(
-    args: argparse.Namespace,
-) -> tuple[dict[str, list[tuple[str, str]]], list[str], list[str]]:
+Rows = list[tuple[str, str]]
+
+
+def _rows(args: argparse.Namespace) -> tuple[dict[str, Rows], Rows, list[str]]:
+    """CLINC's splits, the teacher's training rows, and the class names (`oos` last)."""
     data = load_clinc(args.data)
     if args.limit:
         rng = np.random.default_rng(args.seed)
@@ -67,11 +70,10 @@ def _rows(
     outliers = outlier_texts(limit=args.outliers, exclude=queries) if args.outliers else []
     trivia_train, _ = trivia_questions()
     train = data["train"] + data["oos_train"] + [(t, OOS_LABEL) for t in outliers + trivia_train]
-    data["teacher_train"] = train
     intents = [*sorted({label for _, label in train} - {OOS_LABEL}), OOS_LABEL]
     for split in ("val", "test"):  # a --limit smoke run may not have seen every class
         data[split] = [row for row in data[split] if row[1] in intents]
-    return data, intents, [t for t, _ in train]
+    return data, train, intents
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear recipe
@@ -86,9 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
     seed_everything(args.seed)
     torch.set_num_threads(args.threads)
     started = time.monotonic()
-    data, intents, texts = _rows(args)
+    data, train, intents = _rows(args)
+    texts = [t for t, _ in train]
     index = {label: i for i, label in enumerate(intents)}
-    labels = torch.tensor([index[label] for _, label in data["teacher_train"]])
+    labels = torch.tensor([index[label] for _, label in train])
     model_dir = fetch_teacher()
     encoder = MeanPooledEncoder(model_dir)
     tokenizer = load_tokenizer(model_dir)
@@ -104,18 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
     total = steps_per_epoch * args.epochs
     warmup = int(total * args.warmup)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser,
-        lambda step: (
-            (step + 1) / max(1, warmup)
-            if step < warmup
-            else max(0.0, (total - step) / max(1, total - warmup))
-        ),
+        optimiser, warmup_then_linear_decay(warmup=warmup, total=total)
     )
     rng = np.random.default_rng(args.seed)
+    state = _TrainingState(encoder, weight, optimiser, scheduler, rng)
     args.out.mkdir(parents=True, exist_ok=True)
-    first_epoch, history = _resume(
-        args.out, encoder=encoder, weight=weight, optimiser=optimiser, scheduler=scheduler, rng=rng
-    )
+    history = state.resume(args.out)
+    first_epoch = len(history)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
 
     def logits_of(batch_texts: Sequence[str]) -> Any:
@@ -158,15 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
         val = _closed_set_accuracy(predict([t for t, _ in data["val"]]), data["val"], index)
         history.append({"epoch": epoch + 1, "val_in_scope_accuracy": round(val, 4)})
         log.info("epoch %d: val in-scope accuracy %.4f", epoch + 1, val)
-        _checkpoint(
-            args.out,
-            encoder=encoder,
-            weight=weight,
-            optimiser=optimiser,
-            scheduler=scheduler,
-            rng=rng,
-            history=history,
-        )
+        state.checkpoint(args.out, history)
     bar.close()
 
     # The last epoch is kept (the schedule decays to 0 there); val's per-epoch figures show
@@ -212,58 +202,50 @@ def _closed_set_accuracy(
     return float(np.mean(closed.argmax(1) == gold))
 
 
-def _checkpoint(
-    out: Path,
-    *,
-    encoder: Any,
-    weight: Any,
-    optimiser: Any,
-    scheduler: Any,
-    rng: np.random.Generator,
-    history: list[dict[str, Any]],
-) -> None:
-    import torch  # noqa: PLC0415
+@dataclass(frozen=True)
+class _TrainingState:
+    """What a resumed run needs to continue exactly: weights, head, optimiser, schedule, order."""
 
-    partial = out / "checkpoint.pt.partial"
-    torch.save(
-        {
-            "encoder": encoder.state_dict(),
-            "head": weight.detach(),
-            "optimiser": optimiser.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "rng": rng.bit_generator.state,
-            "history": history,
-        },
-        partial,
-    )
-    partial.replace(out / "checkpoint.pt")  # a run killed mid-write keeps the previous one
+    encoder: Any
+    weight: Any
+    optimiser: Any
+    scheduler: Any
+    rng: np.random.Generator
 
+    def checkpoint(self, out: Path, history: list[dict[str, Any]]) -> None:
+        import torch  # noqa: PLC0415
 
-def _resume(
-    out: Path,
-    *,
-    encoder: Any,
-    weight: Any,
-    optimiser: Any,
-    scheduler: Any,
-    rng: np.random.Generator,
-) -> tuple[int, list[dict[str, Any]]]:
-    """The epoch to start from and the val history so far (0 and [] without a checkpoint)."""
-    import torch  # noqa: PLC0415
+        partial = out / "checkpoint.pt.partial"
+        torch.save(
+            {
+                "encoder": self.encoder.state_dict(),
+                "head": self.weight.detach(),
+                "optimiser": self.optimiser.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "rng": self.rng.bit_generator.state,
+                "history": history,
+            },
+            partial,
+        )
+        partial.replace(out / "checkpoint.pt")  # a run killed mid-write keeps the previous one
 
-    path = out / "checkpoint.pt"
-    if not path.exists():
-        return 0, []
-    state = torch.load(path, weights_only=False)
-    encoder.load_state_dict(state["encoder"])
-    with torch.no_grad():
-        weight.copy_(state["head"])
-    optimiser.load_state_dict(state["optimiser"])
-    scheduler.load_state_dict(state["scheduler"])
-    rng.bit_generator.state = state["rng"]
-    history: list[dict[str, Any]] = state["history"]
-    log.info("resuming after epoch %d", len(history))
-    return len(history), history
+    def resume(self, out: Path) -> list[dict[str, Any]]:
+        """Load the newest checkpoint; return its val history, one entry per finished epoch."""
+        import torch  # noqa: PLC0415
+
+        path = out / "checkpoint.pt"
+        if not path.exists():
+            return []
+        saved = torch.load(path, weights_only=False)
+        self.encoder.load_state_dict(saved["encoder"])
+        with torch.no_grad():
+            self.weight.copy_(saved["head"])
+        self.optimiser.load_state_dict(saved["optimiser"])
+        self.scheduler.load_state_dict(saved["scheduler"])
+        self.rng.bit_generator.state = saved["rng"]
+        history: list[dict[str, Any]] = saved["history"]
+        log.info("resuming after epoch %d", len(history))
+        return history
 
 
 if __name__ == "__main__":
