@@ -42,7 +42,9 @@ from .common import (
     warmup_then_linear_decay,
     write_model_card,
 )
+from .distill import SoftTargets, distillation_loss, teacher_card
 from .sentiment import GOEMOTIONS
+from .teacher import default_intent_teacher_dir
 
 DEFAULT_DATA = DATA_DIR / "clinc150" / "data_full.json"
 VERSION = "1.0.0"
@@ -66,6 +68,22 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="R-Drop weight: two dropout passes per batch, symmetric KL between them (0 = off)",
     )
     parser.add_argument("--warmup", type=float, default=0.06)
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        default=default_intent_teacher_dir(),
+        help="auraos-train-intent-teacher's output: distil from its soft_targets.npz",
+    )
+    parser.add_argument(
+        "--kd-weight", type=float, default=0.5, help="distillation loss weight w (0 = no teacher)"
+    )
+    parser.add_argument("--kd-temperature", type=float, default=2.0, help="distillation T")
+    parser.add_argument(
+        "--bf16",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="forward pass under bf16 autocast (weights and optimiser stay fp32)",
+    )
     parser.add_argument("--max-length", type=int, default=48)
     parser.add_argument("--freeze-layers", type=int, default=0, help="embeddings + N lowest layers")
     parser.add_argument("--threads", type=int, default=2)
@@ -113,6 +131,7 @@ def _fine_tune(
     n: int,
     *,
     order_seed: int,
+    teacher: tuple[NDArray[np.float32], NDArray[np.bool_]] | None,
 ) -> Any:
     import torch  # noqa: PLC0415
     from torch import nn  # noqa: PLC0415
@@ -149,6 +168,7 @@ def _fine_tune(
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     rng = np.random.default_rng(order_seed)
     target = torch.from_numpy(labels)
+    soft = None if teacher is None else (torch.from_numpy(teacher[0]), torch.from_numpy(teacher[1]))
     encoder.train()
     bar = tqdm(total=total, desc=f"fine-tune encoder (order {order_seed})", unit="step")
     for epoch in range(args.epochs):
@@ -163,7 +183,15 @@ def _fine_tune(
                 max_length=args.max_length,
                 return_tensors="pt",
             )
-            loss = _loss(args, encoder, batch, weight=weight, y=target[idx], loss_fn=loss_fn)
+            loss = _loss(
+                args,
+                encoder,
+                batch,
+                weight=weight,
+                y=target[idx],
+                soft=None if soft is None else (soft[0][idx], soft[1][idx]),
+                loss_fn=loss_fn,
+            )
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
@@ -179,19 +207,40 @@ def _fine_tune(
 
 
 def _loss(
-    args: argparse.Namespace, encoder: Any, batch: Any, *, weight: Any, y: Any, loss_fn: Any
+    args: argparse.Namespace,
+    encoder: Any,
+    batch: Any,
+    *,
+    weight: Any,
+    y: Any,
+    soft: tuple[Any, Any] | None,
+    loss_fn: Any,
 ) -> Any:
-    """Cross-entropy on the cosine logits; with `--rdrop`, R-Drop (Liang et al. 2021).
+    """Cross-entropy on the cosine logits, mixed with the teacher's soft targets when given
+    (`distill.py`); with `--rdrop`, R-Drop (Liang et al. 2021).
 
     R-Drop runs the batch twice (different dropout masks) and adds the symmetric KL between the
     two predictions, so the model learns outputs that do not hinge on single units.
     """
+    import torch  # noqa: PLC0415
     from torch import nn  # noqa: PLC0415
 
     passes = 2 if args.rdrop > 0 else 1
-    emb = encoder(batch["input_ids"].repeat(passes, 1), batch["attention_mask"].repeat(passes, 1))
-    logits = args.scale * emb @ nn.functional.normalize(weight, dim=-1).T
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+        emb = encoder(
+            batch["input_ids"].repeat(passes, 1), batch["attention_mask"].repeat(passes, 1)
+        )
+    logits = args.scale * emb.float() @ nn.functional.normalize(weight, dim=-1).T
     loss = loss_fn(logits, y.repeat(passes))
+    if soft is not None:
+        teacher_logits, scored = soft
+        kd = distillation_loss(
+            logits,
+            teacher_logits.repeat(passes, 1),
+            scored.repeat(passes),
+            temperature=args.kd_temperature,
+        )
+        loss = (1 - args.kd_weight) * loss + args.kd_weight * kd
     if passes == 1:
         return loss
     first, second = nn.functional.log_softmax(logits, dim=-1).chunk(2)
@@ -248,10 +297,16 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
     train_texts = [t for t, _ in train]
     train_y = np.array([index[label] for _, label in train], dtype=np.int64)
     emit(f"train {len(train_texts)} texts, {len(intents)} classes")
+    teacher = None
+    if args.kd_weight > 0:
+        teacher = SoftTargets.load(args.teacher).aligned(train_texts, intents)
+        emit(f"teacher soft targets for {int(teacher[1].sum())} of {len(train_texts)} texts")
 
     encoder, tokenizer, cosine_head = _soup(
         [
-            _fine_tune(args, train_texts, train_y, len(intents), order_seed=args.seed + k)
+            _fine_tune(
+                args, train_texts, train_y, len(intents), order_seed=args.seed + k, teacher=teacher
+            )
             for k in range(args.soup)
         ]
     )
@@ -356,6 +411,9 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
     trivia_pred = model.predict_domain(served.encode(trivia_held_out))
     metrics["trivia_oos_recall"] = round(float(np.mean([p == OOS_LABEL for p in trivia_pred])), 4)
     metrics["train_minutes"] = round((time.monotonic() - started) / 60, 1)
+    teacher_summary = teacher_card(args.teacher) if args.kd_weight > 0 else {}
+    if teacher_summary:
+        metrics["teacher_test_in_scope_accuracy"] = teacher_summary["test_in_scope_accuracy"]
     write_model_card(
         args.out,
         name="auraos-intent",
@@ -382,6 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - a linear 
             "alpha": best["alpha"],
             "threshold": round(threshold, 4),
             **_settings(args),
+            **({"teacher": teacher_summary} if teacher_summary else {}),
         },
         command="auraos-train-intent",
     )
@@ -451,6 +510,10 @@ def _training_data(args: argparse.Namespace, *, n_outliers: int, n_trivia: int) 
         parts.append(f"{n_trivia} chatterbot-corpus trivia questions as oos")
     if args.soup > 1:
         parts.append(f"weights averaged over {args.soup} batch orders")
+    if args.kd_weight > 0:
+        parts.append(
+            f"distilled from the mpnet teacher (w={args.kd_weight:g}, T={args.kd_temperature:g})"
+        )
     return " + ".join(parts)
 
 

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from ..ml.intent import OOS_LABEL, load_clinc
 from .common import emit, seed_everything, warmup_then_linear_decay
 from .intent import DEFAULT_DATA, outlier_texts, trivia_questions
-from .teacher import default_teacher_dir, fetch_teacher
+from .teacher import default_intent_teacher_dir, fetch_teacher
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--out", type=Path, default=default_teacher_dir().parent / "intent-teacher")
+    parser.add_argument("--out", type=Path, default=default_intent_teacher_dir())
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--head-lr", type=float, default=3e-3)

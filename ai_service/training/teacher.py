@@ -82,6 +82,11 @@ def default_teacher_dir() -> Path:
     return cache / "auraos" / MODEL_NAME
 
 
+def default_intent_teacher_dir() -> Path:
+    """Where `auraos-train-intent-teacher` writes the fine-tuned teacher and its soft targets."""
+    return default_teacher_dir().parent / "intent-teacher"
+
+
 def verify(directory: Path, expected: Mapping[str, str]) -> None:
     """Every expected file is there with its checksum; ArtifactError names the first one not."""
     for name, digest in sorted(expected.items()):
