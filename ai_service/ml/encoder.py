@@ -34,18 +34,34 @@ class SentenceEncoder:
     """Loads once; `encode` is thread-safe (ONNX Runtime sessions are)."""
 
     def __init__(
-        self, *, model_path: Path, tokenizer_path: Path, threads: int = 1, max_length: int = 128
+        self,
+        *,
+        model_path: Path | Sequence[Path],
+        tokenizer_path: Path,
+        threads: int = 1,
+        max_length: int = 128,
     ) -> None:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # A graph over GitHub's 100 MB file limit is stored in parts, joined here in memory.
+        model: str | bytes = (
+            str(model_path)
+            if isinstance(model_path, Path)
+            else b"".join(part.read_bytes() for part in model_path)
+        )
         self._session = ort.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            model, sess_options=options, providers=["CPUExecutionProvider"]
         )
         self._input_names = {i.name for i in self._session.get_inputs()}
-        self.has_token_states = TOKEN_STATES in {o.name for o in self._session.get_outputs()}
+        outputs = {o.name: o for o in self._session.get_outputs()}
+        self.has_token_states = TOKEN_STATES in outputs
+        width = outputs["embedding"].shape[-1]
+        self.dim = width if isinstance(width, int) else EMBEDDING_DIM
         tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        # Pad with the model's own pad id (MPNet derives positions from it; BERT's is 0).
+        self._pad_id = int((tokenizer.padding or {}).get("pad_id", 0))
         tokenizer.enable_truncation(max_length=max_length)
         tokenizer.no_padding()
         self._tokenizer = tokenizer
@@ -53,9 +69,14 @@ class SentenceEncoder:
 
     @classmethod
     def from_dir(cls, directory: Path, *, threads: int = 1) -> SentenceEncoder:
-        """The artifact `auraos-train-intent` writes: encoder.onnx and tokenizer.json."""
+        """The artifact `auraos-train-intent` writes: encoder.onnx (or its parts,
+        encoder.onnx.part1, part2, ... in order) and tokenizer.json."""
+        whole = directory / "encoder.onnx"
+        parts = sorted(
+            directory.glob("encoder.onnx.part*"), key=lambda p: int(p.name.rsplit("part", 1)[1])
+        )
         return cls(
-            model_path=directory / "encoder.onnx",
+            model_path=whole if whole.exists() or not parts else parts,
             tokenizer_path=directory / "tokenizer.json",
             threads=threads,
         )
@@ -76,7 +97,7 @@ class SentenceEncoder:
     def _encode(
         self, texts: Sequence[str], *, batch_size: int, words: bool
     ) -> tuple[NDArray[np.float32], list[WordStates]]:
-        out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         word_states: list[WordStates] = [_NO_WORDS] * len(texts)
         if not texts:
             return out, word_states
@@ -97,7 +118,7 @@ class SentenceEncoder:
         self, encodings: Sequence[Encoding], *, words: bool
     ) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
         width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
         for row, enc in enumerate(encodings):
             ids[row, : len(enc.ids)] = enc.ids

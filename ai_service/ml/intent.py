@@ -34,8 +34,9 @@ from shared.models.chat import Intent, IntentRank
 
 from ..nlu.analysis import FALLBACK_INTENT
 from ..nlu.baseline import classify_intent as baseline_intent
-from .artifacts import float32_arrays, open_artifact
+from .artifacts import ArtifactError, float32_arrays, open_artifact
 from .encoder import SentenceEncoder
+from .intent_escalation import IntentEscalation
 from .probabilities import softmax
 
 OOS_LABEL = "oos"
@@ -138,9 +139,13 @@ class IntentModel:
         scale: float,
         threshold: float,
         version: str = "dev",
+        escalation: IntentEscalation | None = None,
     ) -> None:
         self.encoder = encoder
         self.labels = tuple(labels)
+        if escalation is not None and escalation.labels != self.labels:
+            raise ArtifactError("the intent teacher's labels are not the student's")
+        self.escalation = escalation
         self._oos = self.labels.index(OOS_LABEL)
         self._lr_coef = lr_coef
         self._lr_intercept = lr_intercept
@@ -161,10 +166,14 @@ class IntentModel:
         encoder: SentenceEncoder,
         check: bool = True,
         threshold: float | None = None,
+        escalation: IntentEscalation | None = None,
     ) -> IntentModel:
-        """`threshold` replaces the trained out-of-scope threshold (an operator's choice)."""
+        """`threshold` replaces the trained out-of-scope threshold (an operator's choice); with
+        `escalation` the trained one is the cascade's."""
         card, config = open_artifact(directory, check=check)
         arrays = float32_arrays(directory / "head.npz")
+        if threshold is None:
+            threshold = float(config["threshold"]) if escalation is None else escalation.threshold
         return cls(
             encoder=encoder,
             labels=config["labels"],
@@ -173,8 +182,9 @@ class IntentModel:
             cosine_weight=arrays["cosine_weight"],
             alpha=float(config["alpha"]),
             scale=float(config["scale"]),
-            threshold=float(config["threshold"]) if threshold is None else threshold,
+            threshold=threshold,
             version=str(card.get("version", "dev")),
+            escalation=escalation,
         )
 
     def probabilities(self, embeddings: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -185,20 +195,32 @@ class IntentModel:
         lr = softmax(embeddings @ self._lr_coef.T + self._lr_intercept)
         return np.asarray(self.alpha * cos + (1.0 - self.alpha) * lr, dtype=np.float32)
 
+    def served_probabilities(
+        self, texts: Sequence[str], embeddings: NDArray[np.float32]
+    ) -> NDArray[np.float32]:
+        """`probabilities`, with the rows the student is unsure of re-read by the teacher."""
+        probs = self.probabilities(embeddings)
+        if self.escalation is None:
+            return probs
+        unsure = np.flatnonzero(self.escalation.escalated(probs, self._oos))
+        if unsure.size:
+            probs[unsure] = self.escalation.probabilities([texts[int(i)] for i in unsure])
+        return probs
+
     def predict(self, texts: Sequence[str]) -> list[IntentPrediction]:
         return self.predict_embeddings(texts, self.encoder.encode(texts))
 
     def predict_embeddings(
         self, texts: Sequence[str], embeddings: NDArray[np.float32]
     ) -> list[IntentPrediction]:
-        probs = self.probabilities(embeddings)
+        probs = self.served_probabilities(texts, embeddings)
         grouped = np.zeros((len(texts), len(self._assistant_names)), dtype=np.float32)
         np.add.at(grouped.T, self._group, probs.T)
         return [self._one(text, probs[row], grouped[row]) for row, text in enumerate(texts)]
 
-    def predict_domain(self, embeddings: NDArray[np.float32]) -> list[str]:
+    def predict_domain(self, texts: Sequence[str], embeddings: NDArray[np.float32]) -> list[str]:
         """The CLINC label (or `oos` when rejected): what the CLINC150 metrics score."""
-        probs = self.probabilities(embeddings)
+        probs = self.served_probabilities(texts, embeddings)
         best = probs.argmax(1)
         rejected = (best == self._oos) | (probs.max(1) < self.threshold)
         return [OOS_LABEL if r else self.labels[b] for b, r in zip(best, rejected, strict=True)]
@@ -260,12 +282,12 @@ def score_clinc(
     """
     texts = [t for t, _ in in_scope]
     emb = model.encoder.encode(texts, batch_size=batch_size)
-    probs = model.probabilities(emb)
+    probs = model.served_probabilities(texts, emb)
     probs_in = probs.copy()
     probs_in[:, model.labels.index(OOS_LABEL)] = -1.0
     gold = np.array([model.labels.index(label) for _, label in in_scope])
     closed = float(np.mean(probs_in.argmax(1) == gold))
-    served = model.predict_domain(emb)
+    served = model.predict_domain(texts, emb)
     with_fallback = float(np.mean([p == g for p, (_, g) in zip(served, in_scope, strict=True)]))
     metrics: dict[str, float] = {
         "in_scope_accuracy": round(closed, 4),
@@ -274,7 +296,9 @@ def score_clinc(
     }
     if out_of_scope:
         oos_texts = [t for t, _ in out_of_scope]
-        oos_pred = model.predict_domain(model.encoder.encode(oos_texts, batch_size=batch_size))
+        oos_pred = model.predict_domain(
+            oos_texts, model.encoder.encode(oos_texts, batch_size=batch_size)
+        )
         recall = float(np.mean([p == OOS_LABEL for p in oos_pred]))
         metrics["oos_recall"] = round(recall, 4)
         metrics["n_oos"] = float(len(out_of_scope))

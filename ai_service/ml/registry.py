@@ -15,6 +15,7 @@ from .config import MLSettings
 from .encoder import SentenceEncoder
 from .entities import EntityTagger
 from .intent import IntentModel
+from .intent_escalation import IntentEscalation
 from .sentiment import SentimentModel
 
 if TYPE_CHECKING:
@@ -52,8 +53,17 @@ class ModelRegistry:
         encoder = SentenceEncoder.from_dir(encoder_dir, threads=settings.threads)
         timings["encoder"] = time.perf_counter() - started
         started = time.perf_counter()
+        escalation = (
+            IntentEscalation.load(root / "intent_teacher", threads=settings.threads, check=check)
+            if settings.intent_escalation
+            else None
+        )
         intent = IntentModel.load(
-            root / "intent", encoder=encoder, check=check, threshold=settings.intent_threshold
+            root / "intent",
+            encoder=encoder,
+            check=check,
+            threshold=settings.intent_threshold,
+            escalation=escalation,
         )
         sentiment = SentimentModel.load(root / "sentiment", encoder=encoder, check=check)
         entities = EntityTagger.load(root / "ner", encoder=encoder, check=check)

@@ -67,10 +67,15 @@ def embed(
 
 
 def export_onnx(
-    model: MeanPooledEncoder, tokenizer: PreTrainedTokenizerBase, out_dir: Path
+    model: MeanPooledEncoder,
+    tokenizer: PreTrainedTokenizerBase,
+    out_dir: Path,
+    *,
+    token_states: bool = True,
 ) -> tuple[Path, Path]:
     """Write encoder.fp32.onnx, its int8 dynamic quantisation encoder.onnx (with the
-    `token_states` output for the entity tagger), and tokenizer.json."""
+    `token_states` output for the entity tagger unless `token_states` is False: the intent
+    teacher has no tagger), and tokenizer.json."""
     from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +101,7 @@ def export_onnx(
     )
     int8 = out_dir / "encoder.onnx"
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
-    add_token_states(int8)
+    if token_states:
+        add_token_states(int8)
     tokenizer.backend_tokenizer.save(str(out_dir / "tokenizer.json"))
     return fp32, int8
