@@ -584,12 +584,24 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=MODELS_DIR)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64, help="1 = as the chat pipeline")
+    parser.add_argument(
+        "--escalation",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the served cascade (models/intent_teacher re-reads unsure texts); off: the student",
+    )
     args = parser.parse_args(argv)
     from ..ml.encoder import SentenceEncoder  # noqa: PLC0415
+    from ..ml.intent_escalation import IntentEscalation  # noqa: PLC0415
 
     data = load_clinc(args.data)
     encoder = SentenceEncoder.from_dir(args.models / "encoder", threads=args.threads)
-    model = IntentModel.load(args.models / "intent", encoder=encoder)
+    escalation = (
+        IntentEscalation.load(args.models / "intent_teacher", threads=args.threads)
+        if args.escalation
+        else None
+    )
+    model = IntentModel.load(args.models / "intent", encoder=encoder, escalation=escalation)
     metrics = score_clinc(
         model, data[args.split], data.get(args.oos_split, []), batch_size=args.batch_size
     )
