@@ -1,11 +1,11 @@
 """The intent cascade: texts the served MiniLM head is unsure of are re-read by the mpnet teacher.
 
-The fine-tuned all-mpnet-base-v2 teacher (`auraos-train-intent-teacher`, int8 ONNX) is 0.9
+The fine-tuned all-mpnet-base-v2 teacher (`auraos-train-intent-teacher`, int8 ONNX) is 0.7
 points more accurate on CLINC150 test than the MiniLM student, but takes 6 ms a text against
 1.7 ms, over the 5 ms budget of `/v1/analyze`. Distilling it into MiniLM gained nothing on val,
-and the student is right whenever it is confident, so the student answers every text and only
-those whose best in-scope intent has a probability in [`above`, `below`) (about one in-scope
-text in twenty) go to the teacher, whose probabilities then replace the student's. Texts the
+and the student is nearly always right when it is sure, so it answers every text and only
+those whose best in-scope intent has a probability in [`above`, `below`) (one in-scope text
+in fifteen) go to the teacher, whose probabilities then replace the student's. Texts the
 student calls out-of-scope, or barely in scope (under `above`), are not escalated: chat traffic
 is full of them and they would take the teacher's latency to the median and halve batched
 throughput. Entities and sentiment keep reading the student's one pass.
@@ -73,7 +73,7 @@ class IntentEscalation:
     def probabilities(self, texts: Sequence[str]) -> NDArray[np.float32]:
         # One text per pass: dynamic int8 scales activations per batch, and the teacher's vector
         # for a text moved by up to 0.15 in cosine with its batch-mates (MiniLM's by 0.02). On
-        # its own, a text reads the same in the chat path, a batch and the benchmarks, and a
-        # dozen single passes cost no more than one padded batch of them here.
+        # its own, a text reads the same in the chat path, a batch and the benchmarks. The
+        # price is batched throughput: a dozen single passes take about twice one padded batch.
         embeddings = self.encoder.encode(texts, batch_size=1)
         return np.asarray(softmax(self.scale * (embeddings @ self._cosine.T)), dtype=np.float32)
