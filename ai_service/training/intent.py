@@ -77,7 +77,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         default=default_intent_teacher_dir(),
         help="auraos-train-intent-teacher's output: distil from its soft_targets.npz",
     )
-    # Off in the shipped recipe: four train-only selection runs distilled from the mpnet teacher
+    # Off in the shipped recipe: three train-only selection runs distilled from the mpnet teacher
     # (w 0.5 and 0.9, T 2 and 4, bf16 and fp32) scored no higher on val than without it.
     parser.add_argument(
         "--kd-weight", type=float, default=0.0, help="distillation loss weight w (0 = no teacher)"
