@@ -206,3 +206,19 @@ def test_anomaly_score_matches_the_spec(client: FlaskClient, spec: dict[str, Any
 def test_anomaly_rejects_bad_time(client: FlaskClient) -> None:
     body = {"users": [{"userId": "a", "events": [{"eventType": "x", "clientTime": "yesterday"}]}]}
     assert client.post("/v1/anomaly/score", json=body).status_code == 400
+
+
+def test_analyze_answers_an_unsure_text_with_the_teachers_reading(
+    client: FlaskClient, registry: ModelRegistry
+) -> None:
+    intent = registry.analyzer.intent
+    assert intent.escalation is not None
+    text = "i lost my wallet"  # the student's best intent is in the band: 0.49
+    teacher = intent.escalation.probabilities([text])[0]
+    student = intent.probabilities(intent.encoder.encode([text]))[0]
+    response = client.post("/v1/analyze", json={"texts": [text]})
+    assert response.status_code == 200
+    domain = response.get_json()["results"][0]["domainIntent"]
+    assert domain["name"] == intent.labels[int(teacher.argmax())]
+    assert domain["confidence"] == pytest.approx(float(teacher.max()), abs=1e-4)
+    assert abs(domain["confidence"] - float(student.max())) > 0.05
