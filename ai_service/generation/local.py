@@ -39,11 +39,12 @@ CHATML_STOP = ("<|im_end|>", "<|im_start|>")
 _CONTROL_TOKEN = re.compile(r"<\|[A-Za-z0-9_]{1,32}\|>")
 _RUNTIME_VERBOSITY = 1  # llama.cpp writes to stderr itself: errors only
 _PROMPT_CACHE_MIB = 256  # host-RAM prompt cache: ~12 KB per token on the 0.5B, ~70 conversations
-# 0 sends every request to the least recently used slot and, on the way, saves that slot's prompt
-# to the host cache and loads the cached prompt that best matches the request: a conversation
-# comes back to its own prefix after others. Above 0, llama.cpp picks the slot sharing the longest
-# prefix and skips the cache while that keeps half of the slot (the shared system prompt alone
-# does): measured, continuing turns then re-read everything after the system prompt.
+# 0 sends every request the provider does not pin (see _Slots) to the least recently used slot
+# and, on the way, saves that slot's prompt to the host cache and loads the cached prompt that
+# best matches the request: a conversation comes back to its own prefix after others. Above 0,
+# llama.cpp picks the slot sharing the longest prefix and skips the cache while that keeps half
+# of the slot (the shared system prompt alone does): measured, continuing turns then re-read
+# everything after the system prompt.
 _SLOT_SIMILARITY = 0.0
 _WARM_UP_PROMPT = "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
 _CONTEXT_ERROR = "exceed_context_size_error"
@@ -122,13 +123,59 @@ class _Stream:
             self.output_tokens = int(usage.get("completion_tokens", self.output_tokens or 0))
 
 
+class _Slots:
+    """Which slot each request runs in, chosen here so a conversation finds its own prefix.
+
+    llama.cpp sends an unpinned request to its least recently used idle slot, saving what that
+    slot held to the host cache and loading the best cached match. A user who sends the next
+    turn at once therefore lands in the other slot, which holds an older turn, and re-reads the
+    turn just answered (measured: every turn of a lone conversation missed). So the
+    provider keeps the prompt each slot last read: a prompt that extends an idle slot's one is
+    pinned to it (`id_slot`: the runtime then reuses the prefix in place), and any other goes
+    unpinned to the slot llama.cpp picks, the idle one used least recently, which is mirrored
+    here. Requests wait here rather than in the runtime, so the mirror knows every slot's state.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._ready = threading.Condition()
+        self._prompts = [""] * count
+        self._used = [0.0] * count
+        self._busy = [False] * count
+
+    def acquire(self, prompt: str) -> tuple[int, bool]:
+        """(slot, pinned) for `prompt`, once a slot is idle; `release` must follow."""
+        with self._ready:
+            self._ready.wait_for(lambda: not all(self._busy))
+            idle = [i for i, busy in enumerate(self._busy) if not busy]
+            resident = [i for i in idle if self._continues(i, prompt)]
+            pinned = bool(resident)
+            if pinned:
+                slot = max(resident, key=lambda i: len(self._prompts[i]))
+            else:
+                slot = min(idle, key=lambda i: self._used[i])
+            self._busy[slot] = True
+            return slot, pinned
+
+    def release(self, slot: int, prompt: str) -> None:
+        """`slot` is idle again and holds `prompt` ("" where it is not known) and its reply."""
+        with self._ready:
+            self._prompts[slot] = prompt
+            self._used[slot] = time.monotonic()
+            self._busy[slot] = False
+            self._ready.notify()
+
+    def _continues(self, slot: int, prompt: str) -> bool:
+        held = self._prompts[slot]
+        return bool(held) and prompt.startswith(held)
+
+
 def _warm_slots(server: Any, parallel: int) -> None:
-    """One tiny completion per slot (least recently used first, so each lands in its own): the
-    runtime only consults its prompt cache for a slot that holds something."""
+    """One tiny completion pinned to each slot: the runtime only consults its prompt cache for a
+    slot that holds something."""
     body = {"prompt": _WARM_UP_PROMPT, "max_tokens": 1, "temperature": 0.0, "cache_prompt": True}
-    for _ in range(parallel):
+    for slot in range(parallel):
         try:
-            server.handle_completions(body)
+            server.handle_completions({**body, "id_slot": slot})
         except Exception:  # a warm-up is an optimisation: the first turns are just slower
             log.warning("local model warm-up failed", exc_info=True)
             return
@@ -174,6 +221,7 @@ class LocalProvider:
         self.seed = seed
         self._lock = threading.Lock()
         self._server: Any = None
+        self._slots = _Slots(parallel)
         self._load_error: ProviderError | None = None
         self.load_seconds: float | None = None
 
@@ -330,12 +378,19 @@ class LocalProvider:
         if self.seed is not None:
             body["seed"] = self.seed
         stream = _Stream(on_delta)
+        slot, pinned = self._slots.acquire(prompt)
+        if pinned:
+            body["id_slot"] = slot
+        held = ""  # what the slot holds after a failure is not known
         try:
             returned = server.handle_completions(body, stream)
+            held = prompt if stream.error is None else ""
         except Exception as error:
             raise ProviderError(
                 f"local generation failed: {error}", provider=self.name, retryable=True
             ) from error
+        finally:
+            self._slots.release(slot, held)
         if stream.callback_error is not None:
             raise stream.callback_error
         if isinstance(returned, dict) and "error" in returned and stream.error is None:

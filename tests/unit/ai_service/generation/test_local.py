@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from ai_service.generation.base import ChatMessage, GenerationRequest, ProviderError, Role
-from ai_service.generation.local import LocalProvider, chatml_prompt
+from ai_service.generation.local import LocalProvider, _Slots, chatml_prompt
 from ai_service.generation.local_model import (
     CHAT_FORMATS,
     DEFAULT_MODEL_ID,
@@ -460,6 +460,61 @@ def test_another_model_name_is_refused_without_retry(provider: LocalProvider) ->
     with pytest.raises(ProviderError, match="not loaded here") as caught:
         provider.generate(_ask("Hi", model="gpt-4.1-mini"), lambda _piece: True)
     assert caught.value.retryable is False
+
+
+@needs_qwen
+def test_a_turn_sent_at_once_reads_only_itself_from_its_own_slot(
+    model_cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    local = LocalProvider(cache_dir=model_cache, seed=7, parallel=2)
+    caplog.set_level(logging.DEBUG, logger="ai_service.generation.local")
+    first = _ask("Name one colour.", temperature=0.0, max_tokens=12)
+    try:
+        reply = local.generate(first, lambda _piece: True)
+        history = (*first.messages, ChatMessage(role=Role.ASSISTANT, content=reply.text))
+        local.generate(
+            GenerationRequest(
+                system=SYSTEM,
+                messages=(*history, ChatMessage(role=Role.USER, content="And another one?")),
+                temperature=0.0,
+                max_tokens=12,
+            ),
+            lambda _piece: True,
+        )
+    finally:
+        local.close()
+    calls = [r for r in caplog.records if r.getMessage() == "local generation done"]
+    assert len(calls) == 2
+    # The least recently used slot holds only the warm-up: the runtime alone would pick it.
+    assert calls[1].__dict__["cachedTokens"] >= calls[0].__dict__["inputTokens"]
+
+
+def test_slots_pin_a_continuation_and_give_anything_else_the_least_recently_used() -> None:
+    slots = _Slots(2)
+    assert slots.acquire("a") == (0, False)
+    assert slots.acquire("b") == (1, False)
+    slots.release(1, "b")
+    slots.release(0, "a")
+    assert slots.acquire("b and more") == (1, True)  # b's slot, though used before a's
+    slots.release(1, "b and more")
+    assert slots.acquire("c") == (0, False)  # extends nothing: the slot idle longest
+    slots.release(0, "")  # a failure: what the slot holds is not known
+    assert slots.acquire("c again") == (1, False)
+
+
+def test_slots_make_a_request_wait_until_one_is_free() -> None:
+    import threading
+
+    slots = _Slots(1)
+    slots.acquire("a")
+    got: list[tuple[int, bool]] = []
+    waiter = threading.Thread(target=lambda: got.append(slots.acquire("a, then b")))
+    waiter.start()
+    waiter.join(timeout=0.2)
+    assert got == []
+    slots.release(0, "a")
+    waiter.join(timeout=5)
+    assert got == [(0, True)]
 
 
 # --- the small alternative model, and a history longer than its context ------------------------
