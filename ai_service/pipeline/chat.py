@@ -378,10 +378,13 @@ class ChatPipeline:
                 block=self._settings.history_turns,
             )
         local_now = self._clock().astimezone(ZoneInfo(setting.time_zone))
+        # The day, not the minute: the clock sits before the conversation in the prompt, and a
+        # minute's change made every conversation's next prompt miss the model's prompt cache.
+        # The time itself is the time tool's; "in two hours" is read on the server's clock.
         system = (
             SYSTEM_PROMPT
             + TOOLS_PROMPT
-            + f" Now it is {local_now:%A %d %B %Y, %H:%M} ({setting.time_zone})."
+            + f" Today is {local_now:%A %d %B %Y} ({setting.time_zone})."
         )
         if recalled:
             known = "\n".join(f"- {stored.memory.text}" for stored in recalled)
