@@ -19,7 +19,12 @@ from ..flags import FlagsReader
 from ..nlu.analysis import Analyzer, Embedder
 from ..nlu.baseline import BaselineAnalyzer
 from ..pipeline.analytics import AnalyticsProcessor
-from ..pipeline.chat import ChatPipeline, PipelineSettings, ReplyGenerator
+from ..pipeline.chat import (
+    STANDING_SYSTEM_PROMPT,
+    ChatPipeline,
+    PipelineSettings,
+    ReplyGenerator,
+)
 from ..stores.assistant import AssistantStore
 from ..stores.memory import MemoryStore
 from ..tools import dates
@@ -68,7 +73,7 @@ def create_app(
         # Imported here: it pulls the LLM runtime, which tests that inject a generator never need.
         from ..generation.factory import build_generator  # noqa: PLC0415
 
-        generator = build_generator(settings)
+        generator = build_generator(settings, shared_system=STANDING_SYSTEM_PROMPT)
     pipeline = ChatPipeline(
         db=db,
         analyzer=analyzer,

@@ -12,8 +12,9 @@ from .router import ProviderRouter, build_router
 log = logging.getLogger(__name__)
 
 
-def build_generator(settings: Settings) -> ProviderRouter:
-    """Validate the LLM configuration and load the local model now: start-up fails, not a turn."""
+def build_generator(settings: Settings, *, shared_system: str = "") -> ProviderRouter:
+    """Validate the LLM configuration and load the local model now: start-up fails, not a turn.
+    `shared_system` (the start of every turn's system text) is read into the local model's slots."""
     config = settings.llm
     local: LocalProvider | None = None
     if LOCAL in config.active_chain():
@@ -24,6 +25,7 @@ def build_generator(settings: Settings) -> ProviderRouter:
             batch_threads=settings.llm_local_batch_threads,
             parallel=settings.llm_local_parallel,
             cache_mib=settings.llm_local_cache_mib,
+            shared_system=shared_system,
         )
         local.load()
     router = build_router(config, local_provider=local)

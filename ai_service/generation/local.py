@@ -137,24 +137,29 @@ class _Slots:
     """
 
     def __init__(self, count: int) -> None:
+        self.count = count
         self._ready = threading.Condition()
         self._prompts = [""] * count
         self._used = [0.0] * count
         self._busy = [False] * count
 
-    def acquire(self, prompt: str) -> tuple[int, bool]:
-        """(slot, pinned) for `prompt`, once a slot is idle; `release` must follow."""
+    def acquire(self, prompt: str, *, slot: int | None = None) -> tuple[int, bool]:
+        """(slot, pinned) for `prompt` (or `slot` itself), once one is idle; `release` follows."""
         with self._ready:
+            if slot is not None:
+                self._ready.wait_for(lambda: not self._busy[slot])
+                self._busy[slot] = True
+                return slot, True
             self._ready.wait_for(lambda: not all(self._busy))
             idle = [i for i, busy in enumerate(self._busy) if not busy]
             resident = [i for i in idle if self._continues(i, prompt)]
             pinned = bool(resident)
             if pinned:
-                slot = max(resident, key=lambda i: len(self._prompts[i]))
+                chosen = max(resident, key=lambda i: len(self._prompts[i]))
             else:
-                slot = min(idle, key=lambda i: self._used[i])
-            self._busy[slot] = True
-            return slot, pinned
+                chosen = min(idle, key=lambda i: self._used[i])
+            self._busy[chosen] = True
+            return chosen, pinned
 
     def release(self, slot: int, prompt: str) -> None:
         """`slot` is idle again and holds `prompt` ("" where it is not known) and its reply."""
@@ -169,16 +174,21 @@ class _Slots:
         return bool(held) and prompt.startswith(held)
 
 
-def _warm_slots(server: Any, parallel: int) -> None:
-    """One tiny completion pinned to each slot: the runtime only consults its prompt cache for a
-    slot that holds something."""
-    body = {"prompt": _WARM_UP_PROMPT, "max_tokens": 1, "temperature": 0.0, "cache_prompt": True}
-    for slot in range(parallel):
+def _warm_slots(server: Any, slots: _Slots, prompt: str) -> None:
+    """Read `prompt` into every slot: the runtime only consults its prompt cache for a slot that
+    holds something, and a first turn that starts with `prompt` then reads only the rest."""
+    body = {"prompt": prompt, "max_tokens": 1, "temperature": 0.0, "cache_prompt": True}
+    for slot in range(slots.count):
+        slots.acquire(prompt, slot=slot)
+        held = ""
         try:
             server.handle_completions({**body, "id_slot": slot})
+            held = prompt
         except Exception:  # a warm-up is an optimisation: the first turns are just slower
             log.warning("local model warm-up failed", exc_info=True)
             return
+        finally:
+            slots.release(slot, held)
 
 
 class LocalProvider:
@@ -187,7 +197,8 @@ class LocalProvider:
     `n_ctx` is the context of each of the `parallel` slots; `threads` decode each slot (1 degrades
     gracefully on a small shared machine); `batch_threads` read prompts (prefill scales with cores
     where decoding does not); `cache_mib` sizes the host-RAM prompt cache that keeps recent
-    conversations' prefixes; `max_tokens` caps every request's reply.
+    conversations' prefixes; `max_tokens` caps every request's reply; `shared_system`, the start
+    of every request's system text, is read into each slot at load so first turns skip it.
     """
 
     name = "local"
@@ -204,6 +215,7 @@ class LocalProvider:
         cache_mib: int = _PROMPT_CACHE_MIB,
         cache_dir: Path | None = None,
         seed: int | None = None,
+        shared_system: str = "",
     ) -> None:
         batch = threads if batch_threads is None else batch_threads
         if n_ctx < 256 or min(threads, batch, parallel, max_tokens) < 1 or cache_mib < 0:
@@ -219,6 +231,7 @@ class LocalProvider:
         self.max_tokens = max_tokens
         self.cache_dir = cache_dir
         self.seed = seed
+        self.shared_system = shared_system
         self._lock = threading.Lock()
         self._server: Any = None
         self._slots = _Slots(parallel)
@@ -246,6 +259,12 @@ class LocalProvider:
             except ProviderError as error:
                 self._load_error = error
                 raise
+
+    def _warm_up_prompt(self) -> str:
+        if not self.shared_system.strip():
+            return _WARM_UP_PROMPT
+        # The start of every system turn: the caller's own text follows in the same turn.
+        return f"<|im_start|>system\n{_clean(self.shared_system)}"
 
     def _has_server(self) -> bool:
         return self._server is not None
@@ -290,7 +309,7 @@ class LocalProvider:
                 provider=self.name,
                 retryable=False,
             ) from error
-        _warm_slots(server, self.parallel)
+        _warm_slots(server, self._slots, self._warm_up_prompt())
         self.load_seconds = time.monotonic() - started
         log.info(
             "local model loaded",

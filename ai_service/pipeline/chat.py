@@ -60,6 +60,8 @@ TOOLS_PROMPT = (
     " Use the tools for the user's reminders, lists, notes, calendar, the time and arithmetic; "
     "report what a tool returned and never claim an action no tool confirmed."
 )
+# Every turn's system text starts so: the local model reads it into its slots at load.
+STANDING_SYSTEM_PROMPT = SYSTEM_PROMPT + TOOLS_PROMPT
 
 SKILLS_PROVIDER = "skills"  # a turn answered without a model: a tool, or a fixed answer
 PAUSED_MESSAGE = "Chat is paused for maintenance. Please try again in a little while."
@@ -382,9 +384,7 @@ class ChatPipeline:
         # minute's change made every conversation's next prompt miss the model's prompt cache.
         # The time itself is the time tool's; "in two hours" is read on the server's clock.
         system = (
-            SYSTEM_PROMPT
-            + TOOLS_PROMPT
-            + f" Today is {local_now:%A %d %B %Y} ({setting.time_zone})."
+            STANDING_SYSTEM_PROMPT + f" Today is {local_now:%A %d %B %Y} ({setting.time_zone})."
         )
         if recalled:
             known = "\n".join(f"- {stored.memory.text}" for stored in recalled)

@@ -489,6 +489,27 @@ def test_a_turn_sent_at_once_reads_only_itself_from_its_own_slot(
     assert calls[1].__dict__["cachedTokens"] >= calls[0].__dict__["inputTokens"]
 
 
+@needs_qwen
+def test_a_first_turn_reads_only_what_follows_the_shared_system_text(
+    model_cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shared = "You are Aura. Answer in one short sentence, plainly and kindly. " * 3
+    local = LocalProvider(cache_dir=model_cache, seed=7, parallel=2, shared_system=shared)
+    caplog.set_level(logging.DEBUG, logger="ai_service.generation.local")
+    request = GenerationRequest(
+        system=shared + "Today is Monday.",
+        messages=(ChatMessage(role=Role.USER, content="Say hi."),),
+        max_tokens=4,
+    )
+    try:
+        result = local.generate(request, lambda _piece: True)
+    finally:
+        local.close()
+    (call,) = [r for r in caplog.records if r.getMessage() == "local generation done"]
+    uncached = result.input_tokens - call.__dict__["cachedTokens"]
+    assert 0 < uncached < 20  # "Today is Monday." and the user's turn, not the shared text
+
+
 def test_slots_pin_a_continuation_and_give_anything_else_the_least_recently_used() -> None:
     slots = _Slots(2)
     assert slots.acquire("a") == (0, False)
