@@ -153,6 +153,9 @@ class TimedGenerator:
     def cost(self, result: GenerationResult) -> float:
         return self._inner.cost(result)
 
+    def read_ahead(self, request: GenerationRequest, *, preferred_model: str | None) -> None:
+        self._inner.read_ahead(request, preferred_model=preferred_model)
+
 
 # -- watching a turn as the PWA does --------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import Field
 
@@ -107,4 +107,14 @@ class Provider(Protocol):
         calling runs the loop itself: each tool call the model makes goes to `run_tool`, its
         result goes back to the model, at most MAX_TOOL_ROUNDS rounds; the result's text is
         everything streamed, its usage the sum over all rounds."""
+        ...
+
+
+@runtime_checkable
+class ReadsAhead(Protocol):
+    """A provider that can read the start of a coming request before the request arrives."""
+
+    def read_ahead(self, request: GenerationRequest) -> None:
+        """Read `request`'s system text and messages, so that a later request starting with them
+        skips them. Best effort: returns at once, never raises, may do nothing (busy)."""
         ...

@@ -55,12 +55,17 @@ def _clean(text: str) -> str:
     return _CONTROL_TOKEN.sub("", text)
 
 
-def chatml_prompt(system: str, messages: tuple[ChatMessage, ...]) -> str:
-    """The ChatML prompt for a system text and messages, ending where the assistant speaks."""
+def chatml_turns(system: str, messages: tuple[ChatMessage, ...]) -> str:
+    """The ChatML turns of a system text and messages: a prompt, up to where the assistant
+    would be asked to speak."""
     turns = [(Role.SYSTEM, system)] if system.strip() else []
     turns += [(m.role, m.content) for m in messages]
-    body = "".join(f"<|im_start|>{role.value}\n{_clean(text)}<|im_end|>\n" for role, text in turns)
-    return body + "<|im_start|>assistant\n"
+    return "".join(f"<|im_start|>{role.value}\n{_clean(text)}<|im_end|>\n" for role, text in turns)
+
+
+def chatml_prompt(system: str, messages: tuple[ChatMessage, ...]) -> str:
+    """The ChatML prompt for a system text and messages, ending where the assistant speaks."""
+    return chatml_turns(system, messages) + "<|im_start|>assistant\n"
 
 
 @dataclass
@@ -142,24 +147,43 @@ class _Slots:
         self._prompts = [""] * count
         self._used = [0.0] * count
         self._busy = [False] * count
+        self._reading_ahead = [False] * count
 
     def acquire(self, prompt: str, *, slot: int | None = None) -> tuple[int, bool]:
-        """(slot, pinned) for `prompt` (or `slot` itself), once one is idle; `release` follows."""
+        """(slot, pinned) for `prompt` (or `slot` itself), once one is idle; `release` follows.
+
+        A prompt that continues a read-ahead still running waits for it rather than take
+        another slot and read it all again."""
         with self._ready:
             if slot is not None:
                 self._ready.wait_for(lambda: not self._busy[slot])
                 self._busy[slot] = True
                 return slot, True
-            self._ready.wait_for(lambda: not all(self._busy))
-            idle = [i for i, busy in enumerate(self._busy) if not busy]
-            resident = [i for i in idle if self._continues(i, prompt)]
-            pinned = bool(resident)
-            if pinned:
-                chosen = max(resident, key=lambda i: len(self._prompts[i]))
-            else:
-                chosen = min(idle, key=lambda i: self._used[i])
-            self._busy[chosen] = True
-            return chosen, pinned
+            self._ready.wait_for(
+                lambda: not all(self._busy) and not self._continues_a_read_ahead(prompt)
+            )
+            return self._take(prompt)
+
+    def acquire_if_all_idle(self, prompt: str) -> tuple[int, bool] | None:
+        """`acquire` for a read-ahead of `prompt`: None at once unless no slot is busy."""
+        with self._ready:
+            if any(self._busy):
+                return None
+            slot, pinned = self._take(prompt)
+            self._prompts[slot] = prompt  # what it will hold, for requests that continue it
+            self._reading_ahead[slot] = True
+            return slot, pinned
+
+    def _take(self, prompt: str) -> tuple[int, bool]:
+        idle = [i for i, busy in enumerate(self._busy) if not busy]
+        resident = [i for i in idle if self._continues(i, prompt)]
+        pinned = bool(resident)
+        if pinned:
+            chosen = max(resident, key=lambda i: len(self._prompts[i]))
+        else:
+            chosen = min(idle, key=lambda i: self._used[i])
+        self._busy[chosen] = True
+        return chosen, pinned
 
     def release(self, slot: int, prompt: str) -> None:
         """`slot` is idle again and holds `prompt` ("" where it is not known) and its reply."""
@@ -167,28 +191,51 @@ class _Slots:
             self._prompts[slot] = prompt
             self._used[slot] = time.monotonic()
             self._busy[slot] = False
-            self._ready.notify()
+            self._reading_ahead[slot] = False
+            self._ready.notify_all()
+
+    def _continues_a_read_ahead(self, prompt: str) -> bool:
+        return any(
+            reading and self._continues(slot, prompt)
+            for slot, reading in enumerate(self._reading_ahead)
+        )
 
     def _continues(self, slot: int, prompt: str) -> bool:
         held = self._prompts[slot]
         return bool(held) and prompt.startswith(held)
 
 
+def _read_prompt(server: Any, slots: _Slots, prompt: str, *, slot: int, pinned: bool) -> bool:
+    """Read `prompt` into `slot`, acquired by the caller and released here; False on failure.
+
+    A read is an optimisation: a failure only leaves the later request slower."""
+    body: dict[str, Any] = {
+        "prompt": prompt,
+        "max_tokens": 1,
+        "temperature": 0.0,
+        "cache_prompt": True,
+    }
+    if pinned:
+        body["id_slot"] = slot
+    held = ""
+    try:
+        returned = server.handle_completions(body)
+        if not (isinstance(returned, dict) and "error" in returned):
+            held = prompt
+    except Exception:
+        log.warning("local model prompt read failed", exc_info=True)
+    finally:
+        slots.release(slot, held)
+    return bool(held)
+
+
 def _warm_slots(server: Any, slots: _Slots, prompt: str) -> None:
     """Read `prompt` into every slot: the runtime only consults its prompt cache for a slot that
     holds something, and a first turn that starts with `prompt` then reads only the rest."""
-    body = {"prompt": prompt, "max_tokens": 1, "temperature": 0.0, "cache_prompt": True}
     for slot in range(slots.count):
         slots.acquire(prompt, slot=slot)
-        held = ""
-        try:
-            server.handle_completions({**body, "id_slot": slot})
-            held = prompt
-        except Exception:  # a warm-up is an optimisation: the first turns are just slower
-            log.warning("local model warm-up failed", exc_info=True)
+        if not _read_prompt(server, slots, prompt, slot=slot, pinned=True):
             return
-        finally:
-            slots.release(slot, held)
 
 
 class LocalProvider:
@@ -324,6 +371,25 @@ class LocalProvider:
             },
         )
         return server
+
+    def read_ahead(self, request: GenerationRequest) -> None:
+        """Read the start of a coming request into a slot, in the background, if the model is
+        loaded and idle: a read-ahead never waits for a slot, so under load it does nothing."""
+        server = self._server
+        if server is None or request.model not in (None, self.model_id):
+            return
+        prefix = chatml_turns(request.system, request.messages)
+        taken = self._slots.acquire_if_all_idle(prefix)
+        if taken is None:
+            return
+        slot, pinned = taken
+        threading.Thread(
+            target=_read_prompt,
+            args=(server, self._slots, prefix),
+            kwargs={"slot": slot, "pinned": pinned},
+            name="local-read-ahead",
+            daemon=True,
+        ).start()
 
     def generate(
         self, request: GenerationRequest, on_delta: OnDelta, *, run_tool: ToolRunner | None = None

@@ -33,6 +33,7 @@ from .base import (
     OnDelta,
     Provider,
     ProviderError,
+    ReadsAhead,
     ToolInvocation,
     ToolResult,
     ToolRunner,
@@ -187,6 +188,13 @@ class ProviderRouter:
             provider=ROUTER,
             retryable=any(f.retryable for f in failures),
         )
+
+    def read_ahead(self, request: GenerationRequest, *, preferred_model: str | None) -> None:
+        """Have the provider a request would go to first read its start now (see `ReadsAhead`);
+        nothing where that provider has no use for it (hosted APIs cache prefixes themselves)."""
+        plan = self._plan(preferred_model or request.model)
+        if plan and isinstance(provider := plan[0][0], ReadsAhead):
+            provider.read_ahead(request.model_copy(update={"model": plan[0][1]}))
 
     def cost(self, result: GenerationResult) -> float:
         """USD cost of a result; 0 for free (local) providers and for models without a price."""

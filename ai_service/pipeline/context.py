@@ -174,3 +174,23 @@ def stable_window(
         if (n := _line_number(line)) is not None and first - block <= n < first
     ]
     return ("\n".join(earlier) or None), window
+
+
+def rebased_window(
+    *, summary: str | None, prompt: str, reply: str, completed_turns: int, block: int
+) -> tuple[str | None, tuple[ChatMessage, ...]] | None:
+    """What the next turn's prompt shows before its own message, when that turn re-bases (its
+    window restarts with the exchange just answered, `prompt` and `reply`, the
+    `completed_turns`-th); None when the next prompt only extends this one.
+
+    A re-base is the one turn in `block` whose prompt shares nothing with the one before beyond
+    the system text, so knowing it early lets the model read it before the user writes."""
+    if block <= 0 or completed_turns <= 1 or (completed_turns - 1) % block:
+        return None
+    exchange = (
+        ChatMessage(role=Role.USER, content=prompt),
+        ChatMessage(role=Role.ASSISTANT, content=reply),
+    )
+    return stable_window(
+        history=exchange, summary=summary, completed_turns=completed_turns, block=block
+    )

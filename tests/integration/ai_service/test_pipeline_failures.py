@@ -50,6 +50,9 @@ class NoGenerator:
     def cost(self, result: GenerationResult) -> float:
         return 0.0
 
+    def read_ahead(self, request: GenerationRequest, *, preferred_model: str | None) -> None:
+        raise AssertionError("never reached")
+
 
 def _queued_turn(db: firestore.Client, uid: str, turn_id: str, prompt: str) -> Any:
     ref = db.document(paths.turn(uid, "c1", turn_id))

@@ -31,6 +31,9 @@ class UnusedGenerator:
     def cost(self, result: GenerationResult) -> float:
         raise AssertionError("unreachable")
 
+    def read_ahead(self, request: GenerationRequest, *, preferred_model: str | None) -> None:
+        raise AssertionError("unreachable")
+
 
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch) -> FlaskClient:

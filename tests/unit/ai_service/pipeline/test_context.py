@@ -3,7 +3,7 @@
 import itertools
 
 from ai_service.generation.base import ChatMessage, Role
-from ai_service.pipeline.context import extend_summary, stable_window
+from ai_service.pipeline.context import extend_summary, rebased_window, stable_window
 
 SEPARATOR = "\x00"
 
@@ -93,3 +93,30 @@ def test_the_window_restarts_after_a_block() -> None:
         "7",
         "8",
     ]
+
+
+def test_the_turn_after_a_re_base_is_known_as_soon_as_the_exchange_before_it_ends() -> None:
+    # What the next turn will show, computed from the last exchange alone, is what that turn
+    # computes from its history; and only a re-base (a window restarting) is announced.
+    announced = {}
+    for completed in range(1, 14):
+        upcoming = rebased_window(
+            summary=_summary(completed),
+            prompt=f"q{completed}",
+            reply=f"a{completed}",
+            completed_turns=completed,
+            block=4,
+        )
+        if upcoming is not None:
+            announced[completed] = upcoming
+    assert sorted(announced) == [5, 9, 13]
+    for completed, upcoming in announced.items():
+        assert upcoming == stable_window(
+            history=_history(completed - 3, completed),
+            summary=_summary(completed),
+            completed_turns=completed,
+            block=4,
+        )
+    earlier, window = announced[9]
+    assert [m.content for m in window] == ["q9", "a9"]
+    assert [line.split(".")[0] for line in (earlier or "").splitlines()] == ["5", "6", "7", "8"]
