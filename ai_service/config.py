@@ -43,13 +43,16 @@ class Settings(BaseSettings):
     ml_models: bool = True
     # The embedded model (see ai_service/models/llm/MODEL.md and bench/README.md): `threads`
     # decode each slot; `batch_threads` read prompts (prefill uses every core even where decoding
-    # on a shared machine does not); the host prompt cache keeps recent conversations' prefixes.
+    # on a shared machine does not); the host prompt cache keeps recent conversations' prefixes;
+    # `read_ahead` reads a re-based turn's prompt while the model is idle (off: no work between
+    # turns, for a host whose cores other work needs).
     llm_local_model: str = "qwen2.5-coder-0.5b-instruct-q4_k_m"
     llm_local_threads: int = Field(default=1, ge=1, le=64)
     llm_local_batch_threads: int = Field(default=2, ge=1, le=64)
     llm_local_parallel: int = Field(default=2, ge=1, le=16)
     llm_local_n_ctx: int = Field(default=2048, ge=256, le=32768)
     llm_local_cache_mib: int = Field(default=256, ge=0, le=65536)
+    llm_local_read_ahead: bool = True
     # Pub/Sub push authentication: every push must carry a valid OIDC token for this audience,
     # minted for this service account. Safe by default: a service that is not told who may push
     # refuses to start; the local stack opts out explicitly (AURAOS_REQUIRE_PUSH_AUTH=false,

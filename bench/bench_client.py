@@ -14,7 +14,9 @@ listener on the turn times the first reply text and the terminal state.
 Turns are sent in rounds: every user's turn 1 (a conversation's first turn: "fresh"), then every
 user's turn 2 ("continuing"), ... so consecutive model calls always come from different
 conversations. `--concurrent` runs the users at once instead (each waits for its reply before
-its next turn): capacity and first text under load. Writes bench/results/client*.json.
+its next turn): capacity and first text under load. `--think S` makes each user pause S seconds
+after a reply, as a person reads it and types (the model reads ahead while idle). Writes
+bench/results/client*.json.
 """
 
 from __future__ import annotations
@@ -430,15 +432,22 @@ def cache_summary(calls: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_turns(
-    users: list[User], *, turns: int, concurrent: bool, records: list[TurnRecord]
+    users: list[User],
+    *,
+    turns: int,
+    concurrent: bool,
+    records: list[TurnRecord],
+    think_s: float = 0.0,
 ) -> None:
-    """Rounds (every user's turn t, then t + 1) or all users at once, each waiting for its reply."""
+    """Rounds (every user's turn t, then t + 1) or all users at once, each waiting for its reply
+    and then `think_s` (reading it and typing the next message) before its next turn."""
     if not concurrent:
         for t in range(turns):
             for user in users:
                 record = user.send(prompt_for(user.index, t))
                 records.append(record)
                 _print(record)
+                time.sleep(think_s)
         return
     lock = threading.Lock()
 
@@ -448,6 +457,7 @@ def run_turns(
             with lock:
                 records.append(record)
                 _print(record)
+            time.sleep(think_s)
 
     threads = [threading.Thread(target=run_user, args=(u,)) for u in users]
     for thread in threads:
@@ -482,7 +492,13 @@ def inner(args: argparse.Namespace, command: str) -> int:
         users = [User(i) for i in range(args.users)]
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
-        run_turns(users, turns=args.turns, concurrent=args.concurrent, records=records)
+        run_turns(
+            users,
+            turns=args.turns,
+            concurrent=args.concurrent,
+            records=records,
+            think_s=args.think,
+        )
         elapsed = time.perf_counter() - started
         load_after = os.getloadavg()[0]
     finally:
@@ -513,6 +529,7 @@ def inner(args: argparse.Namespace, command: str) -> int:
         "mode": "concurrent" if args.concurrent else "rounds",
         "users": args.users,
         "turns_per_user": args.turns,
+        "think_s": args.think,
         "ai_service_env": ai_env,
         "ai_service_ready_s": round(service.ready_s, 2),
         "stack_ports": json.loads(os.environ.get("AURAOS_BENCH_STACK_PORTS", "{}")),
@@ -557,6 +574,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=6)
     parser.add_argument("--turns", type=int, default=8, help="turns per user (default 8)")
     parser.add_argument("--concurrent", action="store_true", help="all users at once (load)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="pause after each reply before the next turn, as a person reads and types (default 0)",
+    )
     parser.add_argument(
         "--ai-env",
         action="append",

@@ -25,6 +25,7 @@ def build_generator(settings: Settings, *, shared_system: str = "") -> ProviderR
             batch_threads=settings.llm_local_batch_threads,
             parallel=settings.llm_local_parallel,
             cache_mib=settings.llm_local_cache_mib,
+            read_ahead=settings.llm_local_read_ahead,
             shared_system=shared_system,
         )
         local.load()

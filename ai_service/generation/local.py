@@ -245,7 +245,8 @@ class LocalProvider:
     gracefully on a small shared machine); `batch_threads` read prompts (prefill scales with cores
     where decoding does not); `cache_mib` sizes the host-RAM prompt cache that keeps recent
     conversations' prefixes; `max_tokens` caps every request's reply; `shared_system`, the start
-    of every request's system text, is read into each slot at load so first turns skip it.
+    of every request's system text, is read into each slot at load so first turns skip it;
+    `read_ahead` False makes `read_ahead()` do nothing.
     """
 
     name = "local"
@@ -263,6 +264,7 @@ class LocalProvider:
         cache_dir: Path | None = None,
         seed: int | None = None,
         shared_system: str = "",
+        read_ahead: bool = True,
     ) -> None:
         batch = threads if batch_threads is None else batch_threads
         if n_ctx < 256 or min(threads, batch, parallel, max_tokens) < 1 or cache_mib < 0:
@@ -279,6 +281,7 @@ class LocalProvider:
         self.cache_dir = cache_dir
         self.seed = seed
         self.shared_system = shared_system
+        self.reads_ahead = read_ahead
         self._lock = threading.Lock()
         self._server: Any = None
         self._slots = _Slots(parallel)
@@ -376,7 +379,7 @@ class LocalProvider:
         """Read the start of a coming request into a slot, in the background, if the model is
         loaded and idle: a read-ahead never waits for a slot, so under load it does nothing."""
         server = self._server
-        if server is None or request.model not in (None, self.model_id):
+        if not self.reads_ahead or server is None or request.model not in (None, self.model_id):
             return
         prefix = chatml_turns(request.system, request.messages)
         taken = self._slots.acquire_if_all_idle(prefix)
