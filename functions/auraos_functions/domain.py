@@ -227,14 +227,27 @@ def stopped(status: TurnStatus, now: datetime) -> TurnStatus:
     return ended(status, now, state=TurnState.STOPPED, stopped_at=now)
 
 
-def requeued(status: TurnStatus | None, now: datetime, *, keep_start: bool = False) -> TurnStatus:
-    """The next attempt of a turn, queued at `now` (the first when `status` is None)."""
+def requeued(
+    status: TurnStatus | None,
+    now: datetime,
+    *,
+    keep_start: bool = False,
+    queued_ahead: int | None = None,
+) -> TurnStatus:
+    """The next attempt of a turn, queued at `now` (the first when `status` is None) behind
+    `queued_ahead` others (None: not counted)."""
     current = status.state if status is not None else None
     if not can_transition(current, TurnState.QUEUED):
         raise ValueError(f"a {current} turn cannot be queued")
     attempt = status.attempt + 1 if status is not None else 1
     start = status.start_time if status is not None and keep_start else None
-    return TurnStatus(state=TurnState.QUEUED, attempt=attempt, queued_at=now, start_time=start)
+    return TurnStatus(
+        state=TurnState.QUEUED,
+        attempt=attempt,
+        queued_at=now,
+        queued_ahead=queued_ahead,
+        start_time=start,
+    )
 
 
 def ended_state_before_retry(

@@ -118,6 +118,9 @@ class TurnStatus(Document):
     attempt: int = Field(default=0, ge=0)
     event_id: str | None = None
     queued_at: datetime | None = None
+    # Turns (anyone's) queued before this one and not yet started, counted as it was queued:
+    # what the app shows while the turn waits. Not kept up to date as the queue moves.
+    queued_ahead: int | None = Field(default=None, ge=0)
     lease_expires_at: datetime | None = None
     start_time: datetime | None = None
     complete_time: datetime | None = None

@@ -45,6 +45,13 @@ const STATE_LABELS = {
   STOPPED: "Stopped",
 };
 
+// While a turn waits, how many were queued before it (counted as it was queued: the figure
+// says how long the wait may be, not where the queue stands now).
+export const stateLabel = (state, queuedAhead) =>
+  state === "QUEUED" && queuedAhead > 0
+    ? `Queued · ${queuedAhead} ahead of yours`
+    : (STATE_LABELS[state] ?? state);
+
 const newId = () => doc(collection(db, "_")).id; // 20 characters of [A-Za-z0-9]
 const shorten = (text) => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
 
@@ -413,7 +420,7 @@ export class ChatView {
 
     const badge = el.querySelector(".badge");
     badge.dataset.state = state;
-    badge.textContent = STATE_LABELS[state] ?? state;
+    badge.textContent = stateLabel(state, data.status?.queuedAhead);
 
     const meta = el.querySelector(".meta");
     const usage = data.usage;

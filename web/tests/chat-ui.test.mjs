@@ -46,11 +46,13 @@ window.chat.start("u1", null);
     const path = `${await base()}/messages/${await turn(1).getAttribute("data-turn-id")}`;
     assert.equal(await turn(1).getAttribute("data-state"), "SENDING");
     assert.ok(await turn(1).locator("button.stop").isHidden(), "Stop before the turn is queued");
-    await serverWrite(path, { status: { state: "QUEUED", attempt: 1 }, branch: "main" });
+    await serverWrite(path, { status: { state: "QUEUED", attempt: 1, queuedAhead: 3 }, branch: "main" });
+    assert.equal(await turn(1).locator(".badge").textContent(), "Queued · 3 ahead of yours");
     const stop = turn(1).locator("button.stop");
     assert.ok(await stop.isVisible());
     assert.equal(await stop.getAttribute("aria-label"), "Stop the reply to “Write a story”");
     await serverWrite(path, { "status.state": "STREAMING", response: "Once upon" });
+    assert.equal(await turn(1).locator(".badge").textContent(), "Replying…"); // the count is history
     await stop.focus();
     await page.keyboard.press("Enter");
     await settle();

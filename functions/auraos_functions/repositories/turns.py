@@ -172,6 +172,7 @@ def queue_new_turn(
     """
     turn_ref = db.document(turn.path)
     conversation_ref = db.document(turn.conversation_path)
+    ahead = queued_before(db=db, when=now)
 
     @firestore.transactional
     def queue(transaction: firestore.Transaction) -> QueueResult:  # noqa: PLR0911 - one per outcome
@@ -201,7 +202,7 @@ def queue_new_turn(
         )
         if refused is not None:
             return refused
-        queued = domain.requeued(None, now)
+        queued = domain.requeued(None, now, queued_ahead=ahead)
         transaction.update(turn_ref, {"status": queued.to_document(), "branch": placed.branch})
         bookkeeping: dict[str, Any] = {
             "updatedAt": now,
@@ -226,6 +227,7 @@ def requeue_for_retry(
 ) -> QueueResult:
     """Turn an owner's RETRY into a new attempt; the previous one is kept in `attempts`."""
     ref = db.document(turn.path)
+    ahead = queued_before(db=db, when=now)
 
     @firestore.transactional
     def retry(transaction: firestore.Transaction) -> QueueResult:
@@ -255,7 +257,7 @@ def requeue_for_retry(
         )
         if refused is not None:
             return refused
-        queued = domain.requeued(status, now)
+        queued = domain.requeued(status, now, queued_ahead=ahead)
         transaction.update(
             ref,
             {
@@ -302,6 +304,19 @@ def expired_turns(*, db: firestore.Client, now: datetime, page_size: int) -> lis
         .limit(page_size)
     )
     return _refs(query.stream())
+
+
+def queued_before(*, db: firestore.Client, when: datetime) -> int:
+    """How many turns, anyone's, were queued before `when` and wait still: one count query,
+    read outside the transaction that queues the turn (a count is a read of its own)."""
+    query: Any = (  # the library types `count()` as the class, not an instance
+        db.collection_group(paths.MESSAGES)
+        .where(filter=firestore.FieldFilter("status.state", "==", TurnState.QUEUED.value))
+        .where(filter=firestore.FieldFilter("status.queuedAt", "<", when))
+        .count()
+    )
+    results = query.get()
+    return int(results[0][0].value)
 
 
 def stalled_queued_turns(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.cloud import firestore
@@ -12,6 +13,7 @@ from tools.emulator_auth import SignedInUser
 from tools.local_stack import PROJECT_ID
 from tools.user_firestore import user_client
 
+from ..ai_service.test_chat_flow import TurnWatcher, write_turn_and_watch
 from ..helpers import wait_for
 
 
@@ -78,3 +80,37 @@ def test_a_too_long_turn_is_told_how_much_to_cut(
     )
     # Off the contract on purpose (no client can write it): not left for the contract test.
     db.document(paths.turn(user.uid, "c1", "long")).delete()
+
+
+def _queued_ahead(watcher: TurnWatcher) -> int:
+    queued = [
+        s["status"] for s in watcher.snapshots if s.get("status", {}).get("state") == "QUEUED"
+    ]
+    assert queued, f"the listener saw no QUEUED snapshot: {watcher.states()}"
+    return int(queued[0].get("queuedAhead") or 0)
+
+
+def test_a_queued_turn_tells_its_user_how_many_turns_wait_before_it(
+    db: firestore.Client, new_user: Callable[..., SignedInUser]
+) -> None:
+    user, other = new_user(), new_user()
+    waiting = [db.document(paths.turn(other.uid, "c1", f"w{n}")) for n in range(3)]
+    queued_at = datetime.now(UTC) - timedelta(seconds=5)
+    for ref in waiting:  # queued and never published: nobody claims them while the test runs
+        ref.set(
+            {
+                "prompt": "waiting",
+                "createTime": queued_at,
+                "branch": "main",
+                "status": {"state": "QUEUED", "attempt": 1, "queuedAt": queued_at},
+            }
+        )
+    try:
+        behind_three = _queued_ahead(write_turn_and_watch(user, "c1", "t1", "What time is it?"))
+    finally:
+        for ref in waiting:
+            ref.delete()
+    alone = _queued_ahead(write_turn_and_watch(user, "c1", "t2", "What time is it?"))
+
+    assert behind_three >= 3
+    assert behind_three - alone == 3  # whatever else the run left queued counts in both
