@@ -244,6 +244,7 @@ class TurnRecord:
     model_cached_tokens: int | None = None  # from ai_service's log (rounds mode: calls in order)
     model_prompt_ms: float | None = None
     attempt: int = 1  # status.attempt at the end: > 1 when the turn was re-queued
+    queued_ahead: int | None = None  # status.queuedAhead as the listener saw the turn QUEUED
 
 
 class User:
@@ -286,7 +287,7 @@ class User:
                 if data.get("response") and "first" not in seen:
                     seen["first"] = now
                 status = data.get("status") or {}
-                for key in ("queuedAt", "startTime"):  # the final write may drop them
+                for key in ("queuedAt", "startTime", "queuedAhead"):  # a claim drops some
                     if status.get(key) is not None:
                         seen.setdefault(key, status[key])
                 state = status.get("state")
@@ -323,6 +324,7 @@ class User:
             prompt=prompt,
             reply=str(data.get("response") or ""),
             attempt=int(status.get("attempt") or 1),
+            queued_ahead=seen.get("queuedAhead"),
         )
 
 
@@ -359,6 +361,15 @@ def summarize(records: list[TurnRecord], elapsed_s: float) -> dict[str, Any]:
         "requeued": sum(1 for r in records if r.attempt > 1),
         "elapsed_s": round(elapsed_s, 1),
         "llm_turns_per_min": round(len(llm) / elapsed_s * 60, 1) if elapsed_s > 0 else None,
+    }
+    # What the PWA showed while each turn waited; a turn claimed before its listener saw it
+    # QUEUED has no count.
+    ahead = [float(r.queued_ahead) for r in records if r.queued_ahead is not None]
+    out["queued_ahead"] = {
+        "turns_seen_queued": len(ahead),
+        "p50": percentile(ahead, 50) if ahead else None,
+        "p95": percentile(ahead, 95) if ahead else None,
+        "max": max(ahead, default=None),
     }
     for name, rows in groups.items():
         out[name] = {
@@ -516,6 +527,7 @@ def inner(args: argparse.Namespace, command: str) -> int:
             record.model_prompt_ms = call.get("promptMs")
     print_table(summary)
     print("model prompt cache: " + json.dumps(summary["model_prompt_cache"]))
+    print(f"queued ahead (as each turn was queued): {json.dumps(summary['queued_ahead'])}")
     print(f"duplicated generations: {summary['duplicated_generations']}")
     machine.update(
         {
