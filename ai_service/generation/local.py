@@ -391,7 +391,7 @@ class LocalProvider:
             args=(server, self._slots, prefix),
             kwargs={"slot": slot, "pinned": pinned},
             name="local-read-ahead",
-            daemon=True,
+            daemon=False,  # exit waits for it: native code torn down mid-read crashed the process
         ).start()
 
     def generate(

@@ -50,8 +50,8 @@ def load_context(
     conversation: Conversation | None = None,
 ) -> ConversationContext:
     """The conversation and its most recent answered turns before `turn` (oldest first) that fit
-    the budget: 1 + at most `max_turns` document reads (the 1 spared when the caller read the
-    conversation already and passes it).
+    the budget and that the prompt shows (`window_turns`): 1 + at most `max_turns` document reads
+    (the 1 spared when the caller read the conversation already and passes it).
 
     In a conversation with branches the turns follow the path from the root to `turn` (never an
     abandoned branch), up to `2 * max_turns` of them: the newest `max_turns` are the history, the
@@ -62,7 +62,11 @@ def load_context(
     if max_turns <= 0:
         return ConversationContext(conversation=conversation, history=())
     if conversation.branches == 0:
-        recent = store.turns_before(turn=ref, before=turn.create_time, limit=max_turns)
+        # Only the turns the prompt will show (`stable_window`): 1 to `max_turns` reads.
+        shown = window_turns(completed_turns=conversation.usage.turns, block=max_turns)
+        if shown == 0:
+            return ConversationContext(conversation=conversation, history=())
+        recent = store.turns_before(turn=ref, before=turn.create_time, limit=shown)
         history, _ = _fit(recent, token_budget)
         return ConversationContext(conversation=conversation, history=history)
     path = _path_before(store=store, ref=ref, turn=turn, limit=2 * max_turns)
@@ -149,6 +153,14 @@ def _line_number(line: str) -> int | None:
     return int(head) if head.isdigit() else None
 
 
+def window_turns(*, completed_turns: int, block: int) -> int:
+    """How many of the latest turns `stable_window` shows after `completed_turns` answered
+    ones: the window restarts every `block` turns and grows by one in between."""
+    if completed_turns <= 0 or block <= 0:
+        return 0
+    return (completed_turns - 1) % block + 1
+
+
 def stable_window(
     *,
     history: tuple[ChatMessage, ...],
@@ -163,9 +175,9 @@ def stable_window(
     after the system text every time; this one restarts every `block` turns and only grows in
     between, and the summary covers the `block` turns just before it, fixed for the same span.
     """
-    if completed_turns <= 0 or block <= 0:
+    in_window = window_turns(completed_turns=completed_turns, block=block)
+    if in_window == 0:
         return None, ()
-    in_window = (completed_turns - 1) % block + 1
     window = history[-2 * in_window :]
     first = completed_turns - in_window + 1  # number of the window's first turn
     earlier = [

