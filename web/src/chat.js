@@ -47,7 +47,7 @@ const STATE_LABELS = {
 
 // While a turn waits, how many were queued before it (counted as it was queued: the figure
 // says how long the wait may be, not where the queue stands now).
-export const stateLabel = (state, queuedAhead) =>
+const stateLabel = (state, queuedAhead) =>
   state === "QUEUED" && queuedAhead > 0
     ? `Queued · ${queuedAhead} ahead of yours`
     : (STATE_LABELS[state] ?? state);
