@@ -386,13 +386,18 @@ class LocalProvider:
         if taken is None:
             return
         slot, pinned = taken
-        threading.Thread(
+        reader = threading.Thread(
             target=_read_prompt,
             args=(server, self._slots, prefix),
             kwargs={"slot": slot, "pinned": pinned},
             name="local-read-ahead",
             daemon=False,  # exit waits for it: native code torn down mid-read crashed the process
-        ).start()
+        )
+        try:
+            reader.start()
+        except RuntimeError:  # no thread to be had (exhausted, or the interpreter is stopping)
+            self._slots.release(slot, "")
+            log.warning("local read-ahead not started", exc_info=True)
 
     def generate(
         self, request: GenerationRequest, on_delta: OnDelta, *, run_tool: ToolRunner | None = None
@@ -472,7 +477,10 @@ class LocalProvider:
         held = ""  # what the slot holds after a failure is not known
         try:
             returned = server.handle_completions(body, stream)
-            held = prompt if stream.error is None else ""
+            failed = stream.error is not None or (
+                isinstance(returned, dict) and "error" in returned
+            )
+            held = "" if failed else prompt
         except Exception as error:
             raise ProviderError(
                 f"local generation failed: {error}", provider=self.name, retryable=True

@@ -275,10 +275,10 @@ class ChatPipeline:
             summary = self._update_conversation(
                 claim, conversation, prompt=prompt, reply=text, usage=usage
             )
-            if outcome is TurnOutcome.COMPLETED and summary and conversation is not None:
-                self._read_ahead(setting, conversation, summary=summary, prompt=prompt, reply=text)
             if memory is not None and memory_ids:
                 memory.mark_used(uid=claim.ref.uid, memory_ids=memory_ids, now=now)
+            if outcome is TurnOutcome.COMPLETED and summary and conversation is not None:
+                self._read_ahead(setting, conversation, summary=summary, prompt=prompt, reply=text)
         return outcome
 
     def _answer_without_model(
@@ -461,7 +461,10 @@ class ChatPipeline:
     ) -> None:
         """When the next turn re-bases its window, have the model read that turn's prompt up to
         its message now, while the user reads this reply: that turn would otherwise re-read the
-        whole conversation (measured: 180 prompt tokens, 2.5 s, every `history_turns` turns)."""
+        whole conversation (measured: 180 prompt tokens, 2.5 s, every `history_turns` turns).
+
+        Memories the next message recalls are not known yet: a turn that recalls some does not
+        extend the read-ahead (idle work lost; the slot it took was saved to the host cache)."""
         if conversation.branches:  # a branch's prompt follows its path, not the running summary
             return
         upcoming = rebased_window(

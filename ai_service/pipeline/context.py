@@ -62,11 +62,15 @@ def load_context(
     if max_turns <= 0:
         return ConversationContext(conversation=conversation, history=())
     if conversation.branches == 0:
-        # Only the turns the prompt will show (`stable_window`): 1 to `max_turns` reads.
+        # Only the turns the prompt will show (`stable_window`): 1 to `max_turns` reads. Turns
+        # that were never answered (blocked, failed, stopped before a word) are not counted in
+        # `usage.turns` but take places in the read: then the lot is read after all.
         shown = window_turns(completed_turns=conversation.usage.turns, block=max_turns)
         if shown == 0:
             return ConversationContext(conversation=conversation, history=())
         recent = store.turns_before(turn=ref, before=turn.create_time, limit=shown)
+        if len(recent) == shown < max_turns and sum(map(answered, recent)) < shown:
+            recent = store.turns_before(turn=ref, before=turn.create_time, limit=max_turns)
         history, _ = _fit(recent, token_budget)
         return ConversationContext(conversation=conversation, history=history)
     path = _path_before(store=store, ref=ref, turn=turn, limit=2 * max_turns)

@@ -7,8 +7,9 @@ published, so a redelivered trigger, a racing sweeper or a double RETRY does not
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -204,7 +205,7 @@ def queue_new_turn(
         )
         if refused is not None:
             return refused
-        queued = domain.requeued(None, now, queued_ahead=ahead.result())
+        queued = domain.requeued(None, now, queued_ahead=ahead())
         transaction.update(turn_ref, {"status": queued.to_document(), "branch": placed.branch})
         bookkeeping: dict[str, Any] = {
             "updatedAt": now,
@@ -259,7 +260,7 @@ def requeue_for_retry(
         )
         if refused is not None:
             return refused
-        queued = domain.requeued(status, now, queued_ahead=ahead.result())
+        queued = domain.requeued(status, now, queued_ahead=ahead())
         transaction.update(
             ref,
             {
@@ -309,27 +310,36 @@ def expired_turns(*, db: firestore.Client, now: datetime, page_size: int) -> lis
     return _refs(query.stream())
 
 
+_COUNT_TIMEOUT_S = 2.0  # the queueing transaction waits for the count where it writes it
+
+
 @contextmanager
 def _counting_queued_before(
     *, db: firestore.Client, when: datetime
-) -> Iterator[Future[int | None]]:
+) -> Iterator[Callable[[], int | None]]:
     """`queued_before`, counted beside the transaction that queues a turn: the count is a round
     trip of its own, and the turn waits for it only where it is written (measured: +8 ms on
-    `queue_turn` p50 when counted first). None where the count failed: it is what the app shows
-    while the turn waits, never a reason not to queue it."""
+    `queue_turn` p50 when counted first). It is what the app shows while the turn waits, never a
+    reason not to queue it: a count that failed, or is not in within `_COUNT_TIMEOUT_S` of the
+    start, is None (the client's own timeout does not bound an unreachable server)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="queued-before")
+    counted = pool.submit(queued_before, db=db, when=when, timeout_s=_COUNT_TIMEOUT_S)
+    deadline = time.monotonic() + _COUNT_TIMEOUT_S
 
-    def count() -> int | None:
+    def ahead() -> int | None:
         try:
-            return queued_before(db=db, when=when)
-        except gexc.GoogleAPICallError:
-            log.warning("could not count the turns queued ahead", exc_info=True)
+            return counted.result(timeout=max(0.0, deadline - time.monotonic()))
+        except Exception:  # failed, or too slow
+            log.warning("turns queued ahead not counted", exc_info=True)
             return None
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="queued-before") as pool:
-        yield pool.submit(count)
+    try:
+        yield ahead
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
-def queued_before(*, db: firestore.Client, when: datetime) -> int:
+def queued_before(*, db: firestore.Client, when: datetime, timeout_s: float | None = None) -> int:
     """How many turns, anyone's, were queued before `when` and wait still: one count query,
     read outside the transaction that queues the turn (a count is a read of its own)."""
     query: Any = (  # the library types `count()` as the class, not an instance
@@ -338,7 +348,8 @@ def queued_before(*, db: firestore.Client, when: datetime) -> int:
         .where(filter=firestore.FieldFilter("status.queuedAt", "<", when))
         .count()
     )
-    results = query.get()
+    # No retries: the default policy retries an unreachable server for minutes, past `timeout`.
+    results = query.get(retry=None, timeout=timeout_s)
     return int(results[0][0].value)
 
 
