@@ -93,6 +93,7 @@ def resolve_when(expression: str, *, now: datetime, time_zone: str) -> Resolved 
     exact = _exact(text, local_now)
     if exact is not None:
         return Resolved(at=exact, has_time=True)
+    names_day_of_month = _ORDINAL_DAY.search(text) is not None
     text = _normalise(text, local_now)
     has_time = bool(_HAS_CLOCK.search(text))
     parsed = _parser().parse(
@@ -117,7 +118,21 @@ def resolve_when(expression: str, *, now: datetime, time_zone: str) -> Resolved 
     if at <= local_now and not re.search(r"\b(today|tonight|this)\b", text):
         # "at 6pm" said at 22:15 means tomorrow; a date-less clock time rolls over a day
         at = at + timedelta(days=1) if _is_clock_only(text) else at
+    if at <= local_now and names_day_of_month:
+        # "on the 3rd at noon" said on the 3rd in the evening: next month's 3rd
+        at = _same_day_next_month(at)
     return Resolved(at=at, has_time=has_time)
+
+
+def _same_day_next_month(at: datetime) -> datetime:
+    """`at` a month on; a day the next month lacks (the 31st) moves on to a month that has it."""
+    month = at.replace(day=1)
+    while True:
+        month = (month + timedelta(days=32)).replace(day=1)
+        try:
+            return month.replace(day=at.day)
+        except ValueError:
+            continue
 
 
 _OFFSET = re.compile(

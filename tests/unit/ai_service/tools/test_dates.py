@@ -37,6 +37,13 @@ MORNING = datetime(2026, 12, 1, 8, 30, tzinfo=ZoneInfo(LISBON))
         ("at half past 6", MORNING, "2026-12-01 18:30"),
         ("Dec 3rd at 5pm", LATE, "2026-12-03 17:00"),
         ("on the 1st", LATE, "2027-01-01 09:00"),  # today's morning has passed: next month
+        ("on the 1st at noon", LATE, "2027-01-01 12:00"),  # today's noon has passed
+        ("on the 1st at 11pm", LATE, "2026-12-01 23:00"),  # still to come today
+        (
+            "on the 31st at noon",
+            datetime(2026, 1, 31, 13, 0, tzinfo=ZoneInfo(LISBON)),
+            "2026-03-31 12:00",
+        ),
     ],
 )
 def test_times_resolve_in_the_users_zone(expression: str, now: datetime, expected: str) -> None:
