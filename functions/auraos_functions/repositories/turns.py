@@ -7,10 +7,6 @@ published, so a redelivered trigger, a racing sweeper or a double RETRY does not
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -205,7 +201,7 @@ def queue_new_turn(
         )
         if refused is not None:
             return refused
-        queued = domain.requeued(None, now, queued_ahead=ahead())
+        queued = domain.requeued(None, now, queued_ahead=ahead)
         transaction.update(turn_ref, {"status": queued.to_document(), "branch": placed.branch})
         bookkeeping: dict[str, Any] = {
             "updatedAt": now,
@@ -221,8 +217,8 @@ def queue_new_turn(
         transaction.set(conversation_ref, bookkeeping, merge=True)
         return QueueResult(state=TurnState.QUEUED, attempt=queued.attempt, publish=True)
 
-    with _counting_queued_before(db=db, when=now) as ahead:
-        result: QueueResult = queue(db.transaction(max_attempts=MAX_TRANSACTION_ATTEMPTS))
+    ahead = _count_queued_before(db=db, when=now)
+    result: QueueResult = queue(db.transaction(max_attempts=MAX_TRANSACTION_ATTEMPTS))
     return result
 
 
@@ -260,7 +256,7 @@ def requeue_for_retry(
         )
         if refused is not None:
             return refused
-        queued = domain.requeued(status, now, queued_ahead=ahead())
+        queued = domain.requeued(status, now, queued_ahead=ahead)
         transaction.update(
             ref,
             {
@@ -274,8 +270,8 @@ def requeue_for_retry(
         )
         return QueueResult(state=TurnState.QUEUED, attempt=queued.attempt, publish=True)
 
-    with _counting_queued_before(db=db, when=now) as ahead:
-        result: QueueResult = retry(db.transaction(max_attempts=MAX_TRANSACTION_ATTEMPTS))
+    ahead = _count_queued_before(db=db, when=now)
+    result: QueueResult = retry(db.transaction(max_attempts=MAX_TRANSACTION_ATTEMPTS))
     return result
 
 
@@ -310,33 +306,19 @@ def expired_turns(*, db: firestore.Client, now: datetime, page_size: int) -> lis
     return _refs(query.stream())
 
 
-_COUNT_TIMEOUT_S = 2.0  # the queueing transaction waits for the count where it writes it
+_COUNT_TIMEOUT_S = 2.0  # queueing a turn waits at most this for its count
 
 
-@contextmanager
-def _counting_queued_before(
-    *, db: firestore.Client, when: datetime
-) -> Iterator[Callable[[], int | None]]:
-    """`queued_before`, counted beside the transaction that queues a turn: the count is a round
-    trip of its own, and the turn waits for it only where it is written (measured: +8 ms on
-    `queue_turn` p50 when counted first). It is what the app shows while the turn waits, never a
-    reason not to queue it: a count that failed, or is not in within `_COUNT_TIMEOUT_S` of the
-    start, is None (the client's own timeout does not bound an unreachable server)."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="queued-before")
-    counted = pool.submit(queued_before, db=db, when=when, timeout_s=_COUNT_TIMEOUT_S)
-    deadline = time.monotonic() + _COUNT_TIMEOUT_S
-
-    def ahead() -> int | None:
-        try:
-            return counted.result(timeout=max(0.0, deadline - time.monotonic()))
-        except Exception:  # failed, or too slow
-            log.warning("turns queued ahead not counted", exc_info=True)
-            return None
-
+def _count_queued_before(*, db: firestore.Client, when: datetime) -> int | None:
+    """`queued_before`, or None where it failed: the count is what the app shows while the turn
+    waits, never a reason not to queue it. Counted before the queueing transaction, in the same
+    thread (counted beside it, in a thread, the Functions emulator's Python worker hung up twice
+    in two CI runs)."""
     try:
-        yield ahead
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        return queued_before(db=db, when=when, timeout_s=_COUNT_TIMEOUT_S)
+    except Exception:  # any failure: the turn is queued without its count
+        log.warning("turns queued ahead not counted", exc_info=True)
+        return None
 
 
 def queued_before(*, db: firestore.Client, when: datetime, timeout_s: float | None = None) -> int:
