@@ -330,6 +330,21 @@ def due_for_sweep(*, now: datetime, stale_after: timedelta) -> datetime:
     return now - stale_after - timedelta(seconds=1)
 
 
+# A new turn's trigger sets its status within a second or two (a cold start: some seconds more).
+# One still without a status after this long lost its trigger (an invocation that crashed or was
+# dropped: created-triggers are not retried) and is queued by the sweeper instead.
+UNQUEUED_GRACE = timedelta(seconds=30)
+# The sweeper runs every minute and looks this far back past the grace, so it looks at each new
+# turn twice (one missed run is covered); a turn lost while it was down longer stays unanswered.
+UNQUEUED_LOOKBACK = timedelta(minutes=2)
+
+
+def unqueued_window(*, now: datetime) -> tuple[datetime, datetime]:
+    """The `createTime` span, [start, end), in which a sweep looks for turns never queued."""
+    end = now - UNQUEUED_GRACE
+    return end - UNQUEUED_LOOKBACK, end
+
+
 # ------------------------------------------------------------------------------ deletion
 
 # A deletion that has not progressed for this long is presumed crashed and is resumed.

@@ -349,6 +349,26 @@ def stalled_queued_turns(
     return _refs(query.stream())
 
 
+def unqueued_turns(
+    *, db: firestore.Client, created_from: datetime, created_before: datetime
+) -> list[TurnRef]:
+    """Turns created in [created_from, created_before) that have no status yet: their created
+    trigger never ran to the end. A query cannot ask for a missing field, so every turn of the
+    span is read (its status alone) and those with one are skipped."""
+    query = (
+        db.collection_group(paths.MESSAGES)
+        .where(filter=firestore.FieldFilter("createTime", ">=", created_from))
+        .where(filter=firestore.FieldFilter("createTime", "<", created_before))
+        .order_by("createTime")
+        .select(["status.state"])
+    )
+    return _refs(doc for doc in query.stream() if _status_state(doc) is None)
+
+
+def _status_state(doc: DocumentSnapshot[DocumentReference]) -> object:
+    return ((doc.to_dict() or {}).get("status") or {}).get("state")
+
+
 def recover_expired_turn(
     *, db: firestore.Client, turn: TurnRef, now: datetime, max_attempts: int
 ) -> QueueResult:

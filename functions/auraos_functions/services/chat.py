@@ -14,6 +14,7 @@ from shared.models.security import AuditAction
 from shared.models.turn_ref import TurnRef
 from shared.tracing import current_traceparent
 
+from .. import domain
 from ..config import settings
 from ..domain import DeadLetterOutcome
 from ..publisher import publish
@@ -93,6 +94,7 @@ class SweepReport:
     requeued: int
     failed: int
     republished: int
+    queued: int = 0  # turns whose created trigger never ran to the end, queued here
 
 
 def sweep_turns(
@@ -103,8 +105,9 @@ def sweep_turns(
     stale_after: timedelta,
     page_size: int = 100,
 ) -> SweepReport:
-    """Recover turns a crashed worker left behind, and re-publish queued turns nobody claimed."""
-    requeued = failed = republished = 0
+    """Recover turns a crashed worker left behind, re-publish queued turns nobody claimed, and
+    queue turns whose trigger was lost (each step is the idempotent transaction it repeats)."""
+    requeued = failed = republished = queued = 0
     for turn in turns.expired_turns(db=db, now=now, page_size=page_size):
         result = turns.recover_expired_turn(db=db, turn=turn, now=now, max_attempts=max_attempts)
         if result.publish:
@@ -118,9 +121,21 @@ def sweep_turns(
         if attempt is not None:
             _publish_request(turn=turn, attempt=attempt)
             republished += 1
-    report = SweepReport(requeued=requeued, failed=failed, republished=republished)
+    created_from, created_before = domain.unqueued_window(now=now)
+    for turn in turns.unqueued_turns(
+        db=db, created_from=created_from, created_before=created_before
+    )[:page_size]:
+        if queue_turn(db=db, turn=turn, now=now).publish:
+            queued += 1
+    report = SweepReport(requeued=requeued, failed=failed, republished=republished, queued=queued)
     log.info(
-        "turn sweep", extra={"requeued": requeued, "failed": failed, "republished": republished}
+        "turn sweep",
+        extra={
+            "requeued": requeued,
+            "failed": failed,
+            "republished": republished,
+            "queued": queued,
+        },
     )
     return report
 

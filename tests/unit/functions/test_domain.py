@@ -135,6 +135,18 @@ def test_the_deferred_turn_is_due_for_the_next_sweep() -> None:
     assert domain.due_for_sweep(now=T0, stale_after=stale_after) < T0 - stale_after
 
 
+def test_successive_minute_sweeps_look_at_every_new_turn_twice_after_its_grace() -> None:
+    windows = [domain.unqueued_window(now=T0 + timedelta(minutes=k)) for k in range(4)]
+
+    for start, end in windows:
+        assert end == start + domain.UNQUEUED_LOOKBACK
+    created = windows[0][1] - timedelta(milliseconds=1)  # just inside the first sweep's window
+    assert created <= T0 - domain.UNQUEUED_GRACE
+    seen = sum(start <= created < end for start, end in windows)
+    assert seen == 2
+    assert not (windows[0][0] <= T0 - domain.UNQUEUED_GRACE + timedelta(seconds=1) < windows[0][1])
+
+
 def test_prompts_are_refused_with_what_to_change() -> None:
     assert domain.invalid_prompt_error("hello") is None
     empty = domain.invalid_prompt_error("")
