@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from shared.errors import Conflict
-from shared.models.chat import ChatTurn, TurnState, TurnStatus, can_transition
+from shared.models.chat import (
+    ChatTurn,
+    Conversation,
+    TurnState,
+    TurnStatus,
+    can_transition,
+    title_from_prompt,
+)
 from shared.models.recommendations import RecommendationSource
 from shared.models.security import AlertSeverity
 from shared.models.users import Consent, ConsentPurpose
@@ -75,6 +82,12 @@ def stopped_by_owner(status: TurnStatus | None, *, event_id: str, attempt: int) 
     if status is None or status.state is not TurnState.STOP:
         return False
     return status.event_id == event_id and status.attempt == attempt
+
+
+def title_to_set(conversation: Conversation, *, prompt: str) -> str | None:
+    """The title the conversation's first answered turn gives it (as assistants title a chat
+    after its first reply); None once it has one."""
+    return None if conversation.title else title_from_prompt(prompt)
 
 
 def answered(turn: ChatTurn) -> bool:

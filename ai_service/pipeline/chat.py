@@ -493,8 +493,9 @@ class ChatPipeline:
         reply: str,
         usage: Usage,
     ) -> str | None:
-        """Title is set when the turn was queued; here the summary, updatedAt and usage totals.
-        The summary written, None where there was none to write or the conversation is gone."""
+        """The summary, updatedAt and usage totals, and the title a conversation's first
+        answered turn gives it. The summary written, None where there was none to write or the
+        conversation is gone."""
         if known is None:  # not read earlier in the turn: read just what is needed
             known = self._conversations.summary(turn=claim.ref)
         summary = None
@@ -503,7 +504,12 @@ class ChatPipeline:
                 known.summary, number=known.usage.turns + 1, prompt=prompt, reply=reply
             )
         if not self._conversations.record_turn(
-            turn=claim.ref, summary=summary, usage=usage, now=self._clock()
+            turn=claim.ref,
+            summary=summary,
+            usage=usage,
+            now=self._clock(),
+            title=domain.title_to_set(known, prompt=prompt),
+            created=known.created_at is not None,
         ):
             log.info("conversation gone before its turn ended", extra={"turnId": claim.ref.turn_id})
             return None

@@ -57,18 +57,31 @@ class ConversationStore:
 
     def summary(self, *, turn: TurnRef) -> Conversation:
         """Just the running summary and the turn count of the turn's conversation (one read)."""
-        snapshot = self._db.document(turn.conversation_path).get(["summary", "usage.turns"])
+        snapshot = self._db.document(turn.conversation_path).get(
+            ["summary", "usage.turns", "title", "createdAt"]
+        )
         return Conversation.from_document(snapshot.to_dict() or {})
 
     def record_turn(
-        self, *, turn: TurnRef, summary: str | None, usage: Usage, now: datetime
+        self,
+        *,
+        turn: TurnRef,
+        summary: str | None,
+        usage: Usage,
+        now: datetime,
+        title: str | None = None,
+        created: bool = True,
     ) -> bool:
-        """Count an answered turn in its conversation's totals (and its summary when given);
-        False when the conversation is gone. An update, never a merge: a conversation its owner
-        deleted mid-turn stays deleted."""
+        """Count an answered turn in its conversation's totals (and its summary, its title when
+        given, `createdAt` when it was not `created` with one); False when the conversation is
+        gone. An update, never a merge: a conversation its owner deleted mid-turn stays deleted."""
         update: dict[str, Any] = {"updatedAt": now}
         if summary is not None:
             update["summary"] = summary
+        if title is not None:
+            update["title"] = title
+        if not created:
+            update["createdAt"] = now
         try:
             self._db.document(turn.conversation_path).update(
                 {

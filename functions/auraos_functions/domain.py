@@ -25,7 +25,6 @@ from shared.models.chat import (
     TurnState,
     TurnStatus,
     can_transition,
-    title_from_prompt,
     utf16_length,
 )
 from shared.models.ids import ClientId
@@ -186,11 +185,6 @@ def invalid_prompt_error(prompt: object) -> TurnError | None:
         )
         return TurnError(code="invalid-prompt", message=message)
     return None
-
-
-def conversation_title(first_prompt: str) -> str:
-    """The title a conversation gets from its first queued prompt."""
-    return title_from_prompt(first_prompt)
 
 
 # ---------------------------------------------------------------------------- turn states

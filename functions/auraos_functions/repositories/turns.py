@@ -173,6 +173,8 @@ def queue_new_turn(
     turn_ref = db.document(turn.path)
     conversation_ref = db.document(turn.conversation_path)
 
+    # The conversation is written, never read: its title (and a createdAt its creator left out)
+    # comes with the first answered turn, from ai_service, which reads the conversation anyway.
     @firestore.transactional
     def queue(transaction: firestore.Transaction) -> QueueResult:  # noqa: PLR0911 - one per outcome
         data = turn_ref.get(transaction=transaction).to_dict()
@@ -195,7 +197,6 @@ def queue_new_turn(
             failed = domain.failed(blank, placed, now)
             transaction.update(turn_ref, {"status": failed.to_document()})
             return QueueResult(state=TurnState.ERROR, attempt=0, publish=False)
-        conversation = conversation_ref.get(transaction=transaction).to_dict() or {}
         refused = _spend_chat_token(
             transaction, db=db, turn=turn, status=blank, limit=limit, now=now
         )
@@ -210,10 +211,6 @@ def queue_new_turn(
         }
         if placed.starts_branch(turn.turn_id):
             bookkeeping["branches"] = firestore.Increment(1)
-        if not conversation.get("title"):
-            bookkeeping["title"] = domain.conversation_title(str(data["prompt"]))
-        if not conversation.get("createdAt"):
-            bookkeeping["createdAt"] = now
         transaction.set(conversation_ref, bookkeeping, merge=True)
         return QueueResult(state=TurnState.QUEUED, attempt=queued.attempt, publish=True)
 

@@ -94,7 +94,9 @@ def test_reply_streams_through_the_listener_and_completes_with_analysis(
         ),
         what="the conversation's usage totals",
     )
+    # Titled by its first answered turn; the PWA wrote no conversation, so its createdAt too.
     assert conversation["title"].startswith("Hi! I love hiking")
+    assert conversation["createdAt"] >= final["createTime"]
     assert conversation["usage"]["turns"] == 1
     assert conversation["usage"]["outputTokens"] == usage["outputTokens"]
     assert "hiking" in conversation["summary"]

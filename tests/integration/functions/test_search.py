@@ -8,6 +8,7 @@ import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -18,9 +19,11 @@ from shared import paths
 from shared.errors import Transient
 from shared.models.search import SearchConversationsRequest
 from tools.emulator_auth import SignedInUser
+from tools.local_stack import PROJECT_ID
+from tools.user_firestore import user_client
 
 from ..ai_service.test_chat_flow import write_turn_and_watch
-from ..helpers import call_function
+from ..helpers import call_function, wait_for
 
 HIKING = "I'm planning a week of hiking in the Alps, which trails do you recommend?"
 CAKE = "Can you give me a chocolate cake recipe?"
@@ -42,10 +45,19 @@ def refused(user: SignedInUser, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat(user: SignedInUser, turns: dict[str, str]) -> None:
-    """One completed turn per conversation, `{conversationId: prompt}`."""
+    """One completed turn per conversation, `{conversationId: prompt}`, and its bookkeeping
+    (the title comes with it, a moment after the turn completes)."""
     for cid, prompt in turns.items():
         final = write_turn_and_watch(user, cid, "t1", prompt).final
         assert final["status"]["state"] == "COMPLETED", final
+        wait_for(partial(_title, user, cid), what="the conversation's title")
+
+
+def _title(user: SignedInUser, cid: str) -> str | None:
+    """The conversation's title as its owner reads it."""
+    as_user = user_client(project=PROJECT_ID, id_token=user.id_token)
+    title = (as_user.document(paths.conversation(user.uid, cid)).get().to_dict() or {}).get("title")
+    return str(title) if title else None
 
 
 def titled(db: firestore.Client, user: SignedInUser, cid: str, title: str) -> None:

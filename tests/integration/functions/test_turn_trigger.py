@@ -21,7 +21,7 @@ def _turn(db: firestore.Client, uid: str, cid: str, turn_id: str) -> dict[str, A
     return db.document(paths.turn(uid, cid, turn_id)).get().to_dict() or {}
 
 
-def test_a_turn_written_by_the_user_is_queued_and_titles_the_conversation(
+def test_a_turn_written_by_the_user_is_queued_and_its_answer_titles_the_conversation(
     db: firestore.Client, new_user: Callable[..., SignedInUser]
 ) -> None:
     user = new_user()
@@ -40,11 +40,24 @@ def test_a_turn_written_by_the_user_is_queued_and_titles_the_conversation(
     assert status["attempt"] == 1
     assert status["state"] in {"QUEUED", "PROCESSING", "STREAMING", "COMPLETED"}
     conversation = wait_for(
-        lambda: db.document(paths.conversation(user.uid, "c1")).get().to_dict(),
+        lambda: (
+            (db.document(paths.conversation(user.uid, "c1")).get().to_dict() or {}).get("turnCount")
+            and db.document(paths.conversation(user.uid, "c1")).get().to_dict()
+        ),
         what="conversation bookkeeping",
     )
-    assert conversation["title"] == "Plan a weekend in Lisbon"
     assert conversation["turnCount"] == 1
+    # The queueing transaction writes the conversation without reading it; the title comes with
+    # the first answer, as assistants title a chat after its first reply.
+    titled = wait_for(
+        lambda: (db.document(paths.conversation(user.uid, "c1")).get().to_dict() or {}).get(
+            "title"
+        ),
+        timeout_s=180,
+        interval_s=0.5,
+        what="the answer to title the conversation",
+    )
+    assert titled == "Plan a weekend in Lisbon"
 
 
 def test_an_invalid_turn_written_by_a_server_is_failed_readably(

@@ -8,7 +8,7 @@ import pytest
 
 from ai_service import domain
 from shared.errors import Conflict
-from shared.models.chat import ChatTurn, TurnState, TurnStatus
+from shared.models.chat import ChatTurn, Conversation, TurnState, TurnStatus
 from shared.models.recommendations import RecommendationSource
 from shared.models.security import AlertSeverity
 from shared.models.users import Consent
@@ -205,3 +205,13 @@ def test_alert_severity_and_reason() -> None:
     assert domain.alert_severity(0.95) is AlertSeverity.MEDIUM
     reason = domain.anomaly_reason({"a": 0.1, "b": -3.0, "c": 2.0, "d": 1.0})
     assert reason == "Unusual activity: b=-3.00, c=2.00, d=1.00"
+
+
+def test_the_first_answered_turn_titles_a_conversation_and_a_title_is_kept() -> None:
+    untitled = Conversation()
+    titled = Conversation(title="Weekend plans")
+
+    assert domain.title_to_set(untitled, prompt="Plan a weekend   in\nLisbon") == (
+        "Plan a weekend in Lisbon"
+    )
+    assert domain.title_to_set(titled, prompt="Something else") is None

@@ -159,10 +159,6 @@ def test_prompts_are_refused_with_what_to_change() -> None:
     assert domain.invalid_prompt_error(None) is not None
 
 
-def test_a_conversation_is_titled_by_its_first_prompt_on_one_line() -> None:
-    assert domain.conversation_title("Plan a weekend   in\nLisbon") == "Plan a weekend in Lisbon"
-
-
 def test_generated_ids_are_valid_client_ids_and_reserved_ones_are_not() -> None:
     assert all(domain.is_client_id(domain.new_client_id()) for _ in range(50))
     assert not domain.is_client_id("__turn__")
