@@ -54,3 +54,14 @@ def make_admin(user: SignedInUser) -> SignedInUser:
         app = firebase_admin.initialize_app(options={"projectId": PROJECT_ID})
     auth.set_custom_user_claims(user.uid, {"role": "admin"}, app=app)
     return sign_in(user.email, "secret-pass-1")
+
+
+def completed_turn(db: Any, path: str, *, timeout_s: float, what: str) -> dict[str, Any]:
+    """The turn at `path` once it is COMPLETED (polled each second through the admin client)."""
+
+    def completed() -> dict[str, Any] | None:
+        turn: dict[str, Any] = db.document(path).get().to_dict() or {}
+        return turn if (turn.get("status") or {}).get("state") == "COMPLETED" else None
+
+    found: dict[str, Any] = wait_for(completed, timeout_s=timeout_s, interval_s=1, what=what)
+    return found

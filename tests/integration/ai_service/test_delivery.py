@@ -20,7 +20,7 @@ from tests.fakes.llm_servers import FakeLLMServer, Reply
 from tools.emulator_auth import SignedInUser
 
 from ..conftest import AI_SERVICE
-from ..helpers import wait_for
+from ..helpers import completed_turn, wait_for
 from ..workers import Worker, push, start_worker
 
 LONG_PROMPT = "Write three friendly sentences about autumn walks in the park."
@@ -115,14 +115,12 @@ def _killed_mid_stream(db: firestore.Client, uid: str, turn_id: str) -> None:
 
 
 def _completed(db: firestore.Client, uid: str, turn_id: str, *, timeout_s: float) -> dict[str, Any]:
-    def completed() -> dict[str, Any] | None:
-        turn = _turn(db, uid, turn_id)
-        return turn if turn["status"]["state"] == "COMPLETED" else None
-
-    found: dict[str, Any] = wait_for(
-        completed, timeout_s=timeout_s, interval_s=1, what="the re-queued attempt to complete"
+    return completed_turn(
+        db,
+        paths.turn(uid, "c1", turn_id),
+        timeout_s=timeout_s,
+        what="the re-queued attempt to complete",
     )
-    return found
 
 
 @pytest.mark.usefixtures("background_sweeps_paused")

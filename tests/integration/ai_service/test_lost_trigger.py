@@ -22,7 +22,7 @@ from tools.emulator_auth import SignedInUser
 from tools.local_stack import PROJECT_ID
 from tools.user_firestore import user_client
 
-from ..helpers import wait_for
+from ..helpers import completed_turn
 
 
 @contextmanager
@@ -55,14 +55,9 @@ def _written_while_triggers_drop(
 
 
 def _completed(db: firestore.Client, uid: str, turn_id: str, *, timeout_s: float) -> dict[str, Any]:
-    def completed() -> dict[str, Any] | None:
-        turn = _turn(db, uid, turn_id)
-        return turn if (turn.get("status") or {}).get("state") == "COMPLETED" else None
-
-    found: dict[str, Any] = wait_for(
-        completed, timeout_s=timeout_s, interval_s=1, what="the lost turn to be answered"
+    return completed_turn(
+        db, paths.turn(uid, "c1", turn_id), timeout_s=timeout_s, what="the lost turn to be answered"
     )
-    return found
 
 
 @pytest.mark.usefixtures("background_sweeps_paused")
