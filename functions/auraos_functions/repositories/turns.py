@@ -359,11 +359,7 @@ def unqueued_turns(
         .order_by("createTime")
         .select(["status.state"])
     )
-    return _refs(doc for doc in query.stream() if _status_state(doc) is None)
-
-
-def _status_state(doc: DocumentSnapshot[DocumentReference]) -> object:
-    return ((doc.to_dict() or {}).get("status") or {}).get("state")
+    return _refs(doc for doc in query.stream() if turn_state(doc) is None)
 
 
 def recover_expired_turn(
