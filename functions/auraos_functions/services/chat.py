@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from google.cloud import firestore
@@ -94,7 +94,7 @@ class SweepReport:
     requeued: int
     failed: int
     republished: int
-    queued: int = 0  # turns whose created trigger never ran to the end, queued here
+    queued: int  # turns whose created trigger never ran to the end, queued here
 
 
 def sweep_turns(
@@ -128,15 +128,7 @@ def sweep_turns(
         if queue_turn(db=db, turn=turn, now=now).publish:
             queued += 1
     report = SweepReport(requeued=requeued, failed=failed, republished=republished, queued=queued)
-    log.info(
-        "turn sweep",
-        extra={
-            "requeued": requeued,
-            "failed": failed,
-            "republished": republished,
-            "queued": queued,
-        },
-    )
+    log.info("turn sweep", extra=asdict(report))
     return report
 
 
